@@ -1,0 +1,444 @@
+"""The reverse-mode engine: ``backward`` and ``grad``.
+
+One iterative pass, no recursion (a 100,000-node chain works):
+1. discover the nodes reachable from the roots and count, for each, how many edges lead to it;
+2. (``grad``/``inputs=``) mark which nodes lie on a path to a requested input;
+3. run ready nodes — all their gradients have arrived — highest sequence number first, as PyTorch
+   does, with AccumulateGrad first of all (Note [AccumulateGrad order]); sum gradients that
+   arrive at the same input; sum each returned gradient back to its input's shape and dtype
+   (Note [Unbroadcast]).
+"""
+from __future__ import annotations
+
+import heapq
+import sys
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from dagrad import _errors
+from dagrad._tensor import Tensor
+from dagrad.autograd.graph import AccumulateGrad, Node, edge_of
+from dagrad.autograd.grad_mode import STATE
+
+_getrefcount = sys.getrefcount
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
+    from dagrad import ops
+    grads = []
+    if len(grad_outputs) == 0:
+        grad_outputs = (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} "
+                           f"gradients for {len(outputs)} outputs")
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if g is None:
+            if out._rg:
+                if out._data.size != 1:
+                    raise RuntimeError(_errors.SCALAR_OUTPUTS)
+                if out._data.dtype.kind == "c":
+                    raise RuntimeError(_errors.REAL_SCALAR_OUTPUTS.format(dtype=out.dtype))
+            g = Tensor._make(np.ones_like(out._data))
+        elif isinstance(g, Tensor):
+            if g._data.shape != out._data.shape:
+                from dagrad._tensor import Size
+                raise RuntimeError(_errors.GRAD_SHAPE_MISMATCH.format(
+                    i=i, gshape=Size(g._data.shape), oshape=Size(out._data.shape)))
+            if g._data.dtype != out._data.dtype and g._data.dtype.kind != "c":
+                g = g.to(out.dtype)
+            if not create_graph:
+                g = g.detach()
+        else:
+            g = ops.full_like(out, g)
+        grads.append(g)
+    return grads
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables: Any = None, inputs: Any = None) -> None:
+    """Compute the gradients of ``tensors`` and accumulate them into the leaves' ``.grad``.
+
+    Args:
+        tensors: outputs to differentiate (a Tensor or a sequence).
+        grad_tensors: the gradient of some scalar w.r.t. each output; may be None for scalars.
+        retain_graph: keep the saved values for another backward (default: ``create_graph``).
+        create_graph: record the backward pass itself, for higher derivatives.
+        inputs: accumulate only into these tensors.
+
+    Example:
+        >>> x = dagrad.tensor([1., 2.], requires_grad=True)
+        >>> dagrad.autograd.backward((x * x).sum())
+        >>> x.grad
+        tensor([2., 4.])
+    """
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    outputs = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) if not isinstance(grad_tensors, Tensor) else (grad_tensors,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    input_list = None
+    if inputs is not None:
+        input_list = _as_tuple(inputs)
+        if len(input_list) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    elif create_graph:
+        warnings.warn(_errors.CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    for i, out in enumerate(outputs):
+        if not out._rg:
+            raise RuntimeError(_errors.NO_GRAD_FN.format(i=i))
+    root_grads = _make_root_grads(outputs, grads, create_graph)
+    _execute(outputs, root_grads, retain_graph, create_graph, input_list, accumulate=True)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """Return the gradients of ``outputs`` w.r.t. ``inputs`` (summed over outputs), without
+    touching any ``.grad``.
+
+    Example:
+        >>> t = dagrad.tensor([1., 2., 4.]).requires_grad_()
+        >>> u = dagrad.tensor([10., 20.]).requires_grad_()
+        >>> a = t.pow(2).sum() + u.log().sum()
+        >>> dagrad.autograd.grad(a, (t, u))
+        (tensor([2., 4., 8.]), tensor([0.1000, 0.0500]))
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    gouts = (grad_outputs,) if isinstance(grad_outputs, Tensor) else _as_tuple(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, out in enumerate(outs):
+        if not out._rg:
+            raise RuntimeError(_errors.NO_GRAD_FN.format(i=i))
+    for t in ins:
+        if not t._rg:
+            raise RuntimeError(_errors.INPUT_NO_GRAD)
+    if is_grads_batched:
+        return _batched_grad(outs, ins, gouts, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
+    root_grads = _make_root_grads(outs, gouts, create_graph)
+    result = _execute(outs, root_grads, retain_graph, create_graph, ins, accumulate=False)
+    final = []
+    for i, (t, g) in enumerate(zip(ins, result, strict=True)):
+        if g is None:
+            if materialize_grads:
+                g = Tensor._make(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(_errors.UNUSED_INPUT.format(i=i))
+        final.append(g)
+    return tuple(final)
+
+
+def _batched_grad(outs: tuple, ins: tuple, gouts: tuple, retain_graph: bool,
+                  create_graph: bool, allow_unused: bool, materialize: bool) -> tuple:
+    # One backward per row of the batched grad_outputs (vectorised engines can do better).
+    from dagrad import ops
+    n = gouts[0].shape[0]
+    rows = []
+    for b in range(n):
+        rows.append(grad(outs, ins, tuple(g[b] for g in gouts), retain_graph=True,
+                         create_graph=create_graph, allow_unused=allow_unused,
+                         materialize_grads=materialize))
+    res = []
+    for j in range(len(ins)):
+        col = [r[j] for r in rows]
+        res.append(None if any(c is None for c in col) else ops.stack(col))
+    return tuple(res)
+
+
+def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
+             create_graph: bool, inputs: Sequence[Tensor] | None, accumulate: bool) -> list:
+    # --- roots
+    roots = []
+    for out, g in zip(outputs, root_grads, strict=True):
+        roots.append((edge_of(out), g))
+
+    # --- 1. discovery and dependency counts (iterative DFS)
+    deps: dict[Node, int] = {}
+    seen = set()
+    stack = []
+    for (fn, _), _g in roots:
+        if fn is not None and fn not in seen:
+            seen.add(fn)
+            stack.append(fn)
+    while stack:
+        fn = stack.pop()
+        for nxt, _ in fn.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    # --- 2. capture points and the nodes that must run
+    captures: dict[tuple, list[int]] = {}
+    needed = None
+    if inputs is not None:
+        targets = {}
+        for i, t in enumerate(inputs):
+            e = edge_of(t)
+            captures.setdefault((e[0], e[1]), []).append(i)
+            targets[e[0]] = True
+        needed = _needed_nodes(roots, targets, accumulate)
+    captured: list = [None] * (len(inputs) if inputs is not None else 0)
+
+    # --- 3. execution
+    buffers: dict[Node, list] = {}
+    heap: list = []
+    counter = 0
+    for (fn, nr), g in roots:
+        if fn is None:
+            continue
+        buf = buffers.get(fn)
+        if buf is None:
+            buf = buffers[fn] = [None] * _num_outputs(fn)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    for fn in list(buffers):
+        if deps.get(fn, 0) == 0:
+            heapq.heappush(heap, (_prio(fn), counter, fn))
+            counter += 1
+
+    prev_grad = STATE.grad
+    STATE.grad = create_graph
+    try:
+        while heap:
+            _, _, fn = heapq.heappop(heap)
+            grads = buffers.pop(fn)
+            # tensor pre-hooks (non-leaf register_hook), then retain_grad
+            tph = fn._tensor_pre_hooks
+            if tph:
+                for nr, hooks in tph.items():
+                    if grads[nr] is None:
+                        continue
+                    for h in list(hooks.values()):
+                        r = h(grads[nr])
+                        if r is not None:
+                            grads[nr] = r
+            if fn._retain_hooks:
+                for nr, h in fn._retain_hooks.items():
+                    if grads[nr] is not None:
+                        h(grads[nr])
+            if captures:
+                for nr in range(len(grads)):
+                    idxs = captures.get((fn, nr))
+                    if idxs is not None:
+                        for i in idxs:
+                            captured[i] = grads[nr]
+            if needed is not None and fn not in needed:
+                continue
+            if fn._pre_hooks:
+                for h in list(fn._pre_hooks.values()):
+                    r = h(tuple(grads))
+                    if r is not None:
+                        grads = list(r)
+            if type(fn) is AccumulateGrad:
+                if accumulate:
+                    _accumulate(fn, grads[0], create_graph)
+                if fn._hooks:
+                    for h in list(fn._hooks.values()):
+                        h((), tuple(grads))
+                continue
+            in_grads = fn.apply(grads)
+            in_grads = _validate(fn, in_grads)
+            if fn._hooks:
+                for h in list(fn._hooks.values()):
+                    r = h(tuple(in_grads), tuple(grads))
+                    if r is not None:
+                        in_grads = list(r)
+            if not retain_graph:
+                fn._release()
+            if STATE.anomaly:
+                _check_nan(fn, in_grads)
+            for (nxt, nr), g in zip(fn.next_functions, in_grads, strict=True):
+                if nxt is None:
+                    continue
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if g is not None:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * _num_outputs(nxt)
+                    old = buf[nr]
+                    buf[nr] = g if old is None else old + g
+                if d == 0 and nxt in buffers:
+                    heapq.heappush(heap, (_prio(nxt), counter, nxt))
+                    counter += 1
+    finally:
+        STATE.grad = prev_grad
+    return captured
+
+
+def _num_outputs(fn: Node) -> int:
+    n = fn._num_outputs
+    return n if n >= 0 else len(fn._extra["out_meta"])
+
+
+def _prio(fn: Node) -> float:
+    # Note [AccumulateGrad order]: AccumulateGrad first; otherwise the latest-created node first.
+    return -float("inf") if type(fn) is AccumulateGrad else -fn._seq
+
+
+def _needed_nodes(roots: list, targets: dict, accumulate: bool) -> set:
+    """Nodes on some path from a root to a target (post-order, iterative)."""
+    needed: set = set()
+    state: dict = {}
+    for (root, _), _g in roots:
+        if root is None or root in state:
+            continue
+        stack = [(root, iter(root.next_functions))]
+        state[root] = False
+        while stack:
+            fn, it = stack[-1]
+            advanced = False
+            for nxt, _ in it:
+                if nxt is None:
+                    continue
+                if nxt not in state:
+                    state[nxt] = False
+                    stack.append((nxt, iter(nxt.next_functions)))
+                    advanced = True
+                    break
+                if state[nxt]:
+                    state[fn] = True
+            if advanced:
+                continue
+            stack.pop()
+            if fn in targets:
+                state[fn] = True
+            if any(n is not None and state.get(n) for n, _ in fn.next_functions):
+                state[fn] = True
+            if state[fn]:
+                needed.add(fn)
+    if not accumulate:
+        # grad(): capture at AccumulateGrad without running it
+        needed = {n for n in needed if type(n) is not AccumulateGrad}
+    return needed
+
+
+# Note [Unbroadcast]
+# A formula may return its gradient in the broadcast shape of the op's output. The engine sums it
+# back to the input's shape (sum over leading dims, then over dims that were 1), and casts it to
+# the input's dtype. A gradient that cannot be summed to that shape is an error that names the
+# node, the index and both shapes, as PyTorch's validate_outputs does.
+def _validate(fn: Node, grads: Sequence) -> list:
+    edges = fn.next_functions
+    if len(grads) != len(edges):
+        raise RuntimeError(_errors.WRONG_GRAD_COUNT.format(
+            node=fn.name(), expected=len(edges), got=len(grads)))
+    out = list(grads)
+    meta = fn._meta
+    for i, g in enumerate(out):
+        if g is None:
+            continue
+        m = meta[i] if i < len(meta) else None
+        if m is None:
+            if edges[i][0] is None:
+                out[i] = None
+            continue
+        shape, dt = m
+        if not isinstance(g, Tensor):
+            raise TypeError(f"Function {fn.name()} returned a gradient of type "
+                            f"{type(g).__name__} at index {i}; expected a Tensor or None")
+        gs = g._data.shape
+        if gs != shape:
+            g = _sum_to(fn, i, g, shape)
+        if g._data.dtype != dt:
+            if dt.kind != "c" and g._data.dtype.kind == "c":
+                from dagrad import ops
+                g = ops.real(g)
+            if g._data.dtype != dt:
+                g = g.to(_np_to_dtype(dt))
+        out[i] = g
+    return out
+
+
+def _np_to_dtype(dt: np.dtype) -> Any:
+    from dagrad import _dtypes
+    return _dtypes.from_numpy_dtype(dt)
+
+
+def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
+    from dagrad import ops
+    gs = g._data.shape
+    lead = len(gs) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == t for s, t in zip(shape, gs[lead:], strict=True))
+    if not ok:
+        if int(np.prod(gs)) == int(np.prod(shape)) and len(gs) == 0 or len(shape) == 0 and \
+                g._data.size == 1:
+            return ops.reshape(g, shape)
+        raise RuntimeError(_errors.INVALID_GRAD_SHAPE.format(
+            node=fn.name(), i=i, got=list(gs), expected=list(shape)))
+    dims = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape)
+                                      if s == 1 and gs[lead + k] != 1)
+    if dims:
+        g = ops.sum(g, dims, keepdim=True)
+    if lead:
+        g = ops.reshape(g, shape)
+    return g
+
+
+def _can_steal(g: Tensor) -> bool:
+    # Only the engine holds `g` and only `g` holds its array: safe to make it `.grad` as is.
+    a = g._data
+    return (a.base is None and a.flags.writeable and a.flags.c_contiguous
+            and _getrefcount(a) <= 2 and _getrefcount(g) <= 4)
+
+
+def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
+    """AccumulateGrad: leaf hooks, then ``.grad`` += g, then post-accumulate hooks."""
+    var = acc.variable
+    ex = var._extra
+    if ex:
+        hooks = ex.get("hooks")
+        if hooks:
+            for h in list(hooks.values()):
+                r = h(g)
+                if r is not None:
+                    g = r
+    old = var._grad
+    if old is None:
+        if create_graph:
+            from dagrad import ops
+            var._grad = ops._copy_backwards(g)
+        elif g.grad_fn is None and _can_steal(g):
+            var._grad = g
+        else:
+            var._grad = Tensor._make(np.array(g._data, dtype=var._data.dtype, order="C"))
+    elif create_graph or old._rg:
+        var._grad = old + g
+    else:
+        od = old._data
+        if od.flags.writeable and od.shape == g._data.shape:
+            np.add(od, g._data, out=od, casting="unsafe")
+            old._bump()
+        else:
+            var._grad = Tensor._make(od + g._data)
+    if ex:
+        post = ex.get("post_acc_hooks")
+        if post:
+            for h in list(post.values()):
+                h(var)
+
+
+def _check_nan(fn: Node, grads: list) -> None:
+    for i, g in enumerate(grads):
+        if g is not None and np.isnan(g._data).any():
+            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th output.")

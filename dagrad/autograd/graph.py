@@ -1,0 +1,275 @@
+"""Graph nodes: ``Node`` (one per recorded op), ``AccumulateGrad`` (one per leaf), saved tensors.
+
+Note [Graph ownership]
+A Tensor holds its ``grad_fn`` strongly; a Node holds its inputs' nodes (``next_functions``) and
+the tensors it saved strongly. A Node never holds its own output Tensor: a saved *output* is
+kept as (array, version counter) and rebuilt on unpack. A leaf holds its AccumulateGrad only
+weakly, and AccumulateGrad holds the leaf. So a graph has no reference cycle and is freed by
+reference counting the moment the last output Tensor is dropped.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+from dagrad import _errors
+from dagrad.autograd import saved_hooks
+
+_seq = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by every ``register_*hook``; ``remove()`` takes exactly that hook out."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict: dict, *extra: dict) -> None:
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.extra = [weakref.ref(d) for d in extra]
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        for ref in (self.hooks_dict_ref, *self.extra):
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class VersionCounter:
+    """One per storage, shared by every view (and ``detach()``) of it. In-place ops bump it."""
+
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
+
+
+class SavedTensor:
+    """A tensor saved for backward: checks on unpack that nobody modified it in place.
+
+    Inputs are kept as the Tensor itself; outputs of the node that saves them are kept as
+    (array, version counter) and rebuilt with ``grad_fn=node`` (Note [Graph ownership]).
+    """
+
+    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "is_output", "hooks_packed",
+                 "unpack_hook", "requires_grad", "shape", "dtype", "_type_name")
+
+    def __init__(self, t: Any, is_output: bool = False) -> None:
+        vc = t._vc
+        if vc is None:
+            vc = t._vc = VersionCounter()
+        if t._extra is not None and t._extra.get("inference"):
+            raise RuntimeError(_errors.INFERENCE_SAVED)
+        self.vc = vc
+        self.version = vc.v
+        self.is_output = is_output
+        self.output_nr = t._out_nr
+        self.requires_grad = t._rg
+        self.shape = t._data.shape
+        self.dtype = t._data.dtype
+        hooks = saved_hooks.current()
+        if hooks is not None:
+            pack, unpack = hooks
+            self.hooks_packed = pack(t)
+            self.unpack_hook = unpack
+            self.tensor = self.data = None
+            return
+        self.hooks_packed = None
+        if is_output:
+            self.tensor = None
+            self.data = t._data
+        else:
+            self.tensor = t
+            self.data = None
+
+    def unpack(self, node: Node | None) -> Any:
+        from dagrad._tensor import Tensor
+        if self.hooks_packed is not None:
+            return self.unpack_hook(self.hooks_packed)
+        if self.vc.v != self.version:
+            t = self.tensor
+            arr = self.data if t is None else t._data
+            from dagrad._tensor import legacy_type_name
+            name = node._forward_name() if node is not None else "Unknown"
+            raise RuntimeError(_errors.VERSION_MISMATCH.format(
+                type_name=legacy_type_name(arr.dtype), shape=list(arr.shape),
+                output_nr=self.output_nr, node=name, current=self.vc.v, saved=self.version))
+        if self.is_output:
+            out = Tensor._make(self.data)
+            out._vc = self.vc
+            if node is not None and self.requires_grad:
+                out.grad_fn = node
+                out._rg = True
+                out._out_nr = self.output_nr
+            return out
+        return self.tensor
+
+
+class Node:
+    """A recorded operation: ``apply`` maps output gradients to input gradients.
+
+    ``next_functions`` is ``((node, input_nr), ...)``, one pair per differentiable input, with
+    ``(None, 0)`` for inputs that need no gradient (constants, Python scalars).
+    """
+
+    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hooks", "_pre_hooks",
+                 "_tensor_pre_hooks", "_retain_hooks", "_extra", "__weakref__")
+
+    # Subclasses created by the op registry set these.
+    _op: Any = None
+    _num_outputs = 1
+
+    def __init__(self) -> None:
+        self.next_functions: tuple = ()
+        self._seq = next(_seq)
+        self._saved = None
+        self._meta = ()
+        self._hooks = None
+        self._pre_hooks = None
+        self._tensor_pre_hooks = None
+        self._retain_hooks = None
+        self._extra = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _forward_name(self) -> str:
+        """The forward op's name, as PyTorch prints it in the in-place error (``Exp``)."""
+        n = type(self).__name__
+        i = n.rfind("Backward")
+        return n[:i] if i > 0 else n
+
+    @property
+    def metadata(self) -> dict:
+        if self._extra is None:
+            self._extra = {}
+        return self._extra.setdefault("metadata", {})
+
+    def _sequence_nr(self) -> int:
+        return self._seq
+
+    def apply(self, grads: list) -> list:
+        raise NotImplementedError
+
+    def __call__(self, *grads: Any) -> Any:
+        out = self.apply(list(grads))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def register_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` runs after the node; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = {}
+        h = RemovableHandle(self._hooks)
+        self._hooks[h.id] = fn
+        return h
+
+    def register_prehook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_outputs)`` runs before the node; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        h = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h.id] = fn
+        return h
+
+    def _add_tensor_pre_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        d = self._tensor_pre_hooks.setdefault(output_nr, {})
+        h = RemovableHandle(d)
+        d[h.id] = fn
+        return h
+
+    def _release(self) -> None:
+        """Free saved values after a backward without retain_graph."""
+        if self._saved is not None:
+            self._saved = False
+
+    def __getattr__(self, item: str) -> Any:
+        # `_saved_self`, `_saved_other`, `_saved_result` ...: PyTorch exposes what a node saved.
+        if item.startswith("_saved_"):
+            key = item[len("_saved_"):]
+            saved = object.__getattribute__(self, "_saved")
+            if saved is False:
+                raise RuntimeError(_errors.BACKWARD_TWICE)
+            if saved is None or key not in saved:
+                op = type(self)._op
+                if op is not None and key in op.all_saves:
+                    return None
+                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
+            v = saved[key]
+            return v.unpack(self) if isinstance(v, SavedTensor) else v
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
+
+
+class AccumulateGrad(Node):
+    """The node at each leaf that requires grad: sums incoming gradients into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__()
+        self.variable = variable
+        self._seq = -1        # Note [AccumulateGrad order]: runs as soon as it is ready
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def apply(self, grads: list) -> list:
+        return []
+
+
+# Note [AccumulateGrad order]
+# PyTorch gives AccumulateGrad the largest sequence number, so the engine's priority queue runs
+# it as soon as its gradient is complete. dagrad's engine special-cases it the same way.
+
+def accumulator(t: Any) -> AccumulateGrad:
+    """The (cached, weakly held) AccumulateGrad of leaf ``t``."""
+    ref = t._acc
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._acc = weakref.ref(acc)
+    return acc
+
+
+def edge_of(t: Any) -> tuple:
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._out_nr)
+    if t._rg:
+        return (accumulator(t), 0)
+    return (None, 0)
+
+
+_NODE_CLASSES: dict[tuple, type] = {}
+
+
+def node_class(name: str, op: Any = None, num_outputs: int = 1) -> type:
+    """The Node subclass called ``name`` (``MulBackward0``) for ``op``, created once.
+
+    Two ops may share a node name (``view`` and ``flatten`` both record ``ViewBackward0``); each
+    gets its own class of that name, which carries the op whose formulas it runs.
+    """
+    key = (name, id(op))
+    cls = _NODE_CLASSES.get(key)
+    if cls is None:
+        cls = type(name, (OpNode,), {"__slots__": (), "_op": op, "_num_outputs": num_outputs})
+        cls.__module__ = "dagrad.autograd.graph"
+        _NODE_CLASSES[key] = cls
+    return cls
+
+
+class OpNode(Node):
+    """A node of a registered op: runs the op's derivative formulas (see ops/_registry.py)."""
+
+    __slots__ = ()
+
+    def apply(self, grads: list) -> list:
+        return self._op.backward(self, grads)

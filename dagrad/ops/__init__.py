@@ -1,0 +1,158 @@
+"""All ops, by family: pointwise, reduction, shape, indexing, linalg, inplace.
+
+Where an op lives: ``dagrad/ops/<family>.py`` (kernel + derivative), its test entry:
+``dagrad/testing/op_db.py``. This module also makes the ops Tensor methods (``x.exp()``): the
+table ``_METHODS`` below lists every one, so each is greppable.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from dagrad._tensor import Tensor
+from dagrad.ops import inplace
+from dagrad.ops.indexing import getitem, setitem  # noqa: F401
+from dagrad.ops.inplace import as_strided, copy_, fill_, normal_, uniform_, zero_  # noqa: F401
+from dagrad.ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401
+from dagrad.ops.pointwise import (  # noqa: F401
+    _copy_backwards, _scalar_like, _to_copy, abs, absolute, add, bitwise_and, bitwise_not,
+    bitwise_or, bitwise_xor, clamp, clip, clone, conj, cos, div, eq, exp, floor_divide, ge,
+    greater, greater_equal, gt, imag, le, less, less_equal, log, logical_and, logical_not,
+    logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, negative, not_equal, pow, real,
+    reciprocal, relu, remainder, rsub, sgn, sigmoid, sign, sin, sqrt, square, sub, tanh,
+    true_divide, where)
+from dagrad.ops.reduction import _max_all, _min_all, linalg_vector_norm, mean, norm, sum  # noqa
+from dagrad.ops.shape import (  # noqa: F401
+    broadcast_to, cat, concat, concatenate, contiguous, expand, expand_as, flatten, narrow,
+    permute, reshape, reshape_as, select, slice, squeeze, stack, sum_to, swapaxes, swapdims, t,
+    transpose, unbind, unsqueeze, view, view_as)
+
+multiply, subtract, divide = mul, sub, div
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The largest element, or ``maximum(input, other)`` when given a tensor."""
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        return _max_all(input)
+    raise NotImplementedError("max(dim=...) arrives with the reductions of the op-coverage issue")
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The smallest element, or ``minimum(input, other)`` when given a tensor."""
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        return _min_all(input)
+    raise NotImplementedError("min(dim=...) arrives with the reductions of the op-coverage issue")
+
+
+# --------------------------------------------------------------------------- Tensor methods
+# Ops whose first parameter is `self` are methods as they are.
+_METHODS = [
+    add, sub, mul, div, true_divide, floor_divide, remainder, neg, negative, reciprocal, pow,
+    square, exp, log, sin, cos, tanh, sigmoid, relu, abs, absolute, sqrt, sign, sgn, clamp, clip,
+    conj, eq, ne, lt, le, gt, ge, greater, greater_equal, less, less_equal, not_equal,
+    logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
+    bitwise_not, maximum, minimum, clone, sum, mean, norm, dot, mv, mm, matmul, bmm, t,
+    transpose, swapaxes, swapdims, permute, view, view_as, reshape, reshape_as, flatten, expand,
+    expand_as, broadcast_to, unsqueeze, squeeze, select, narrow, contiguous, unbind, max, min,
+    copy_, fill_, zero_, normal_, uniform_, as_strided, multiply, subtract, divide,
+]
+for _m in _METHODS:
+    setattr(Tensor, _m.__name__, _m)
+Tensor.real = property(real)
+Tensor.imag = property(imag)
+Tensor.T = property(lambda self: permute(self, tuple(range(self.dim() - 1, -1, -1))))
+Tensor.mT = property(lambda self: transpose(self, -2, -1))
+Tensor.H = property(lambda self: conj(t(self)))
+
+
+def _where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
+    return where(condition, self, other)
+
+
+Tensor.where = _where_method
+
+
+# --------------------------------------------------------------------------- in-place methods
+def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    return inplace.apply(self, add, other, alpha=alpha)
+
+
+def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    return inplace.apply(self, sub, other, alpha=alpha)
+
+
+def mul_(self: Tensor, other: Any) -> Tensor:
+    return inplace.apply(self, mul, other)
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: Any = None) -> Tensor:
+    return inplace.apply(self, div, other, rounding_mode=rounding_mode)
+
+
+def pow_(self: Tensor, exponent: Any) -> Tensor:
+    return inplace.apply(self, pow, exponent)
+
+
+def neg_(self: Tensor) -> Tensor:
+    return inplace.apply(self, neg)
+
+
+def exp_(self: Tensor) -> Tensor:
+    return inplace.apply(self, exp)
+
+
+def log_(self: Tensor) -> Tensor:
+    return inplace.apply(self, log)
+
+
+def sin_(self: Tensor) -> Tensor:
+    return inplace.apply(self, sin)
+
+
+def cos_(self: Tensor) -> Tensor:
+    return inplace.apply(self, cos)
+
+
+def tanh_(self: Tensor) -> Tensor:
+    return inplace.apply(self, tanh)
+
+
+def sigmoid_(self: Tensor) -> Tensor:
+    return inplace.apply(self, sigmoid)
+
+
+def relu_(self: Tensor) -> Tensor:
+    return inplace.apply(self, relu)
+
+
+def abs_(self: Tensor) -> Tensor:
+    return inplace.apply(self, abs)
+
+
+def sqrt_(self: Tensor) -> Tensor:
+    return inplace.apply(self, sqrt)
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    return inplace.apply(self, clamp, min, max)
+
+
+def reciprocal_(self: Tensor) -> Tensor:
+    return inplace.apply(self, reciprocal)
+
+
+def square_(self: Tensor) -> Tensor:
+    return inplace.apply(self, square)
+
+
+_INPLACE = [add_, sub_, mul_, div_, pow_, neg_, exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_,
+            abs_, sqrt_, clamp_, reciprocal_, square_]
+for _m in _INPLACE:
+    setattr(Tensor, _m.__name__, _m)
+Tensor.clip_ = clamp_
+Tensor.true_divide_ = div_
+Tensor.multiply_ = mul_
+Tensor.subtract_ = sub_

@@ -1,0 +1,394 @@
+"""``defop``: declare an op once — NumPy kernel, PyTorch node name, one derivative formula per input.
+
+    @defop(node="MulBackward0", promote="common", grads={
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    })
+    def mul(self, other):
+        return np.multiply(self, other)
+
+The kernel receives NumPy arrays (and Python scalars) in place of Tensors. A formula names what it
+needs by its parameter names: ``grad`` (the output gradient; ``grads`` for a list over several
+outputs), ``result`` (the output), any forward argument by name (a Tensor arrives as a Tensor),
+or ``<arg>_shape`` (only the shape is saved, never the data). The registry saves exactly those
+values, and only for inputs that require grad. Formulas are written in dagrad ops, so the
+engine can run them with grad mode on for ``create_graph=True``.
+
+Promotion modes (``promote=``): ``"common"`` casts tensor and scalar operands to PyTorch's common
+dtype; ``"float"`` does the same and then turns integer/bool results into the default float dtype
+(``div``, ``exp``, ``sin``...). ``None`` leaves dtypes to the kernel.
+"""
+from __future__ import annotations
+
+import inspect
+from types import MethodType
+from typing import Any, Callable
+
+import numpy as np
+
+from dagrad import _dtypes
+from dagrad._tensor import Tensor
+from dagrad.autograd.grad_mode import STATE
+from dagrad.autograd.graph import SavedTensor, accumulator, node_class
+
+_OPS: dict[str, Op] = {}
+_py_float, _py_int, _py_bool, _py_complex = float, int, bool, complex
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class _Formula:
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.args = tuple(inspect.signature(fn).parameters)
+
+
+class Op:
+    """A registered op: call it like the PyTorch function it copies."""
+
+    def __init__(self, kernel: Callable, name: str, node: str | Callable | None, grads: dict,
+                 promote: str | None, view: bool, tensors: tuple, lists: tuple,
+                 outputs: int, nondiff_outputs: tuple, returns: Any,
+                 multi_view: bool, promote_params: tuple | None = None) -> None:
+        self.kernel = kernel
+        self.name = name
+        self.__name__ = name
+        self.__doc__ = kernel.__doc__
+        self.__wrapped__ = kernel
+        sig = inspect.signature(kernel)
+        self.__signature__ = sig
+        self.params = tuple(sig.parameters)
+        self.nparams = len(self.params)
+        self.index = {p: i for i, p in enumerate(self.params)}
+        self.defaults = tuple(
+            p.default if p.default is not inspect.Parameter.empty else _MISSING
+            for p in sig.parameters.values())
+        self.var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL
+                                  for p in sig.parameters.values())
+        self.formulas = {k: _Formula(v) for k, v in (grads or {}).items()}
+        self.diff_params = tuple(p for p in self.params if p in self.formulas)
+        self.diff_pos = tuple(self.index[p] for p in self.diff_params)
+        self.lists = frozenset(lists)
+        tensor_params = set(self.diff_params) | set(tensors)
+        self.tensor_pos = tuple(i for i, p in enumerate(self.params) if p in tensor_params)
+        self.promote = promote
+        pp = promote_params if promote_params is not None else tensor_params
+        self.promote_pos = tuple(i for i, p in enumerate(self.params) if p in pp)
+        self.view = view
+        self.multi_view = multi_view
+        self.outputs = outputs
+        self.nondiff_outputs = frozenset(nondiff_outputs)
+        self.returns = returns
+        self.differentiable = bool(self.formulas)
+        # What each differentiable input's formula needs saved.
+        self.saves_for = {}
+        for p, f in self.formulas.items():
+            self.saves_for[p] = tuple(a for a in f.args if a not in ("grad", "grads"))
+        self.all_saves = frozenset(a for v in self.saves_for.values() for a in v)
+        if node is None:
+            self.node_name = None
+        elif isinstance(node, str):
+            self.node_name = node
+            self.node_cls = node_class(node, self, outputs)
+        else:
+            self.node_name = node
+        _OPS[name] = self
+
+    def __repr__(self) -> str:
+        return f"<dagrad op {self.name}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # Ops are Tensor methods too: `x.exp()` is `exp(x)`.
+        return self if obj is None else MethodType(self, obj)
+
+    # ----------------------------------------------------------------- forward
+    def _bind(self, args: tuple, kwargs: dict) -> list:
+        n = len(args)
+        if n > self.nparams:
+            raise TypeError(f"{self.name}() takes {self.nparams} positional arguments but {n} "
+                            "were given")
+        vals = list(args) + list(self.defaults[n:])
+        for k, v in kwargs.items():
+            i = self.index.get(k)
+            if i is None:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{k}'")
+            if i < n:
+                raise TypeError(f"{self.name}() got multiple values for argument '{k}'")
+            vals[i] = v
+        for i, v in enumerate(vals):
+            if v is _MISSING:
+                raise TypeError(f"{self.name}() missing required argument: '{self.params[i]}'")
+        return vals
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != self.nparams:
+            vals = self._bind(args, kwargs)
+        else:
+            vals = list(args)
+        arrays = vals.copy()
+        need = False
+        lists = self.lists
+        for i in self.tensor_pos:
+            v = vals[i]
+            if isinstance(v, Tensor):
+                arrays[i] = v._data
+                if v._rg:
+                    need = True
+            elif lists and self.params[i] in lists:
+                v = vals[i] = tuple(v)
+                arrays[i] = tuple(_unwrap_elem(e) for e in v)
+                for e in v:
+                    if isinstance(e, Tensor) and e._rg:
+                        need = True
+        if self.promote is not None:
+            _promote(self, vals, arrays)
+        out = self.kernel(*arrays)
+        if self.outputs == 1:
+            if type(out) is not _ndarray:
+                out = _asarray(out)
+            result = Tensor._make(out)
+            if self.view:
+                _make_view(vals[0], result)
+            if need and STATE.grad and self.differentiable:
+                _record(self, vals, (result,))
+            elif STATE.inference:
+                result._mark_inference()
+            return result
+        results = tuple(Tensor._make(o if type(o) is _ndarray else _asarray(o)) for o in out)
+        if self.view:
+            for r in results:
+                _make_view(vals[0], r, self.multi_view)
+        if need and STATE.grad and self.differentiable:
+            _record(self, vals, results)
+        if self.returns is not None:
+            return self.returns(*results)
+        return results
+
+    # ---------------------------------------------------------------- backward
+    def backward(self, node: Any, grads: list) -> list:
+        saved = node._saved
+        if saved is False:
+            from dagrad import _errors
+            raise RuntimeError(_errors.BACKWARD_TWICE)
+        env = {}
+        if saved:
+            for k, v in saved.items():
+                if type(v) is SavedTensor:
+                    v = v.unpack(node)
+                elif type(v) is tuple and v and type(v[0]) is SavedTensor:
+                    v = tuple(s.unpack(node) for s in v)
+                env[k] = v
+        if self.outputs == 1:
+            env["grad"] = grads[0]
+        else:
+            g = list(grads)
+            for i, gi in enumerate(g):
+                if gi is None:
+                    shape, dtype = node._extra["out_meta"][i]
+                    g[i] = Tensor._make(np.zeros(shape, dtype))
+            env["grads"] = g
+            env["grad"] = g[0]
+        out = []
+        layout = node._extra["layout"] if self.lists else None
+        j = 0
+        for p in self.diff_params:
+            f = self.formulas[p]
+            if layout is not None and p in layout:
+                n = layout[p]
+                edges = node.next_functions[j:j + n]
+                if any(e[0] is not None for e in edges):
+                    res = f.fn(*[env[a] for a in f.args])
+                    out.extend(r if e[0] is not None else None
+                               for r, e in zip(res, edges, strict=True))
+                else:
+                    out.extend([None] * n)
+                j += n
+                continue
+            if node.next_functions[j][0] is None:
+                out.append(None)
+            else:
+                out.append(f.fn(*[env[a] for a in f.args]))
+            j += 1
+        return out
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_MISSING = _Missing()
+
+
+def _unwrap_elem(e: Any) -> Any:
+    return e._data if isinstance(e, Tensor) else e
+
+
+def _promote(op: Op, vals: list, arrays: list) -> None:
+    """Cast the operands of ``op`` to PyTorch's result dtype (Note [Type promotion])."""
+    first = None
+    same = True
+    has_scalar = False
+    for i in op.promote_pos:
+        v = vals[i]
+        if isinstance(v, Tensor):
+            d = v._data.dtype
+            if first is None:
+                first = d
+            elif d != first:
+                same = False
+        elif v is not None and not isinstance(v, (tuple, list)):
+            has_scalar = True
+    if first is None:
+        return
+    if same and has_scalar:
+        # a Python float with a float tensor, an int with an int tensor: tensor dtype wins
+        k = first.kind
+        for i in op.promote_pos:
+            v = vals[i]
+            if v is None or isinstance(v, Tensor):
+                continue
+            tv = type(v)
+            if tv is _py_bool or (tv is _py_int and k != "b") or (tv is _py_float and k in "fc"):
+                continue
+            same = False
+            break
+    if same:
+        target = first
+    else:
+        dim, zero, scalars = [], [], []
+        for i in op.promote_pos:
+            v = vals[i]
+            if isinstance(v, Tensor):
+                (dim if v._data.ndim else zero).append(_dtypes.from_numpy_dtype(v._data.dtype))
+            elif v is not None and not isinstance(v, (tuple, list)):
+                scalars.append(v)
+        target = _dtypes.result_type(dim, zero, scalars).np
+    if op.promote == "float" and target.kind in "biu":
+        target = _dtypes.get_default_dtype().np
+    if same and target == first:
+        return
+    for i in op.promote_pos:
+        a = arrays[i]
+        if type(a) is _ndarray:
+            if a.dtype != target:
+                arrays[i] = a.astype(target)
+        elif a is not None and not isinstance(a, (tuple, list)):
+            # a Python scalar: make it the target type so NumPy computes in that precision
+            arrays[i] = target.type(a)
+
+
+def _make_view(base: Any, out: Tensor, multi: bool = False) -> None:
+    """Mark ``out`` as a view of ``base`` when NumPy returned a view (shares the version counter)."""
+    if not isinstance(base, Tensor):
+        return
+    arr = out._data
+    if arr.base is None:
+        return
+    vc = base._vc
+    if vc is None:
+        from dagrad.autograd.graph import VersionCounter
+        vc = base._vc = VersionCounter()
+    out._vc = vc
+    root = base._base if base._base is not None else base
+    out._base = root
+    ex = out._extras()
+    if not STATE.grad:
+        ex["view_no_grad"] = True
+    if multi:
+        ex["multi_view"] = True
+
+
+def _record(op: Op, vals: list, results: tuple) -> None:
+    """Create the graph node for one op call and connect ``results`` to it."""
+    name = op.node_name
+    if callable(name):
+        bound = dict(zip(op.params, vals, strict=True))
+        node = node_class(name(**bound), op, op.outputs)()
+    else:
+        node = op.node_cls()
+    edges = []
+    meta = []
+    saved = {}
+    needed = set()
+    layout = None
+    for p in op.diff_params:
+        v = vals[op.index[p]]
+        if p in op.lists:
+            if layout is None:
+                layout = {}
+            layout[p] = len(v)
+            any_rg = False
+            for e in v:
+                if isinstance(e, Tensor) and e._rg:
+                    any_rg = True
+                    edges.append((e.grad_fn, e._out_nr) if e.grad_fn is not None
+                                 else (accumulator(e), 0))
+                    meta.append((e._data.shape, e._data.dtype))
+                else:
+                    edges.append((None, 0))
+                    meta.append(None)
+            if any_rg:
+                needed.update(op.saves_for[p])
+            continue
+        if isinstance(v, Tensor) and v._rg:
+            fn = v.grad_fn
+            edges.append((fn, v._out_nr) if fn is not None else (accumulator(v), 0))
+            meta.append((v._data.shape, v._data.dtype))
+            needed.update(op.saves_for[p])
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+    if layout is not None or op.outputs != 1:
+        ex = node._extra = {}
+        if layout is not None:
+            ex["layout"] = layout
+        if op.outputs != 1:
+            ex["out_meta"] = [(r._data.shape, r._data.dtype) for r in results]
+    for a in needed:
+        if a == "result":
+            if op.outputs == 1:
+                saved[a] = SavedTensor(results[0], is_output=True)
+            else:
+                saved[a] = tuple(SavedTensor(r, is_output=True) for r in results)
+            continue
+        if a.endswith("_shape") and a not in op.index:
+            v = vals[op.index[a[:-6]]]
+            saved[a] = tuple(v._data.shape) if isinstance(v, Tensor) else np.shape(v)
+            continue
+        v = vals[op.index[a]]
+        if isinstance(v, Tensor):
+            saved[a] = SavedTensor(v)
+        elif isinstance(v, tuple) and a in op.lists:
+            saved[a] = tuple(e if not isinstance(e, Tensor) else e for e in v)
+        else:
+            saved[a] = v
+    node.next_functions = tuple(edges)
+    node._meta = tuple(meta)
+    node._saved = saved
+    nondiff = op.nondiff_outputs
+    for i, r in enumerate(results):
+        if i in nondiff:
+            continue
+        r.grad_fn = node
+        r._rg = True
+        r._out_nr = i
+
+
+def defop(name: str | None = None, *, node: str | Callable | None, grads: dict | None = None,
+          promote: str | None = None, view: bool = False, tensors: tuple = (),
+          lists: tuple = (), outputs: int = 1, nondiff_outputs: tuple = (),
+          returns: Any = None, multi_view: bool = False,
+          promote_params: tuple | None = None) -> Callable[[Callable], Op]:
+    """Register ``kernel`` as a dagrad op (see the module docstring)."""
+    def wrap(kernel: Callable) -> Op:
+        return Op(kernel, name or kernel.__name__, node, grads or {}, promote, view, tensors,
+                  lists, outputs, nondiff_outputs, returns, multi_view, promote_params)
+    return wrap
+
+
+def registered_ops() -> dict[str, Op]:
+    """Every op declared with ``defop``, by name (the op database checks it covers them all)."""
+    return dict(_OPS)

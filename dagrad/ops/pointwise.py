@@ -1,0 +1,597 @@
+"""Element-wise ops: a NumPy forward kernel + one derivative formula per input, side by side.
+
+Formulas get ``grad`` and whatever forward argument or ``result`` they name, as dagrad Tensors,
+and may return the broadcast shape; the engine sums back to the input shape (Note [Unbroadcast]).
+Being dagrad ops, they are differentiable again: double backward needs nothing extra.
+Formulas follow PyTorch's ``tools/autograd/derivatives.yaml``.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from dagrad import _dtypes
+from dagrad._tensor import Tensor
+from dagrad.ops._registry import defop
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def _alpha(g: Tensor, alpha: object) -> Tensor:
+    return g if alpha == 1 else g * alpha
+
+
+@defop(node="AddBackward0", promote="common", grads={
+    "self": lambda grad: grad,
+    "other": lambda grad, alpha: _alpha(grad, alpha),
+})
+def add(self, other, alpha=1):
+    """``self + alpha * other``, broadcasting. Same as ``torch.add``.
+
+    Example:
+        >>> dagrad.add(dagrad.tensor([1., 2.]), 1)
+        tensor([2., 3.])
+    """
+    if alpha != 1:
+        other = np.multiply(other, alpha)
+    return np.add(self, other)
+
+
+@defop(node="SubBackward0", promote="common", grads={
+    "self": lambda grad: grad,
+    "other": lambda grad, alpha: _alpha(-grad, alpha),
+})
+def sub(self, other, alpha=1):
+    """``self - alpha * other``, broadcasting. Same as ``torch.sub``."""
+    _check_bool_sub(self, other)
+    if alpha != 1:
+        other = np.multiply(other, alpha)
+    return np.subtract(self, other)
+
+
+def _check_bool_sub(a: object, b: object) -> None:
+    if getattr(a, "dtype", None) == np.bool_ and getattr(b, "dtype", np.bool_) == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+
+
+def _rsub_node(self, other, alpha=1) -> str:
+    return "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1"
+
+
+@defop(node=_rsub_node, promote="common", grads={
+    "self": lambda grad, alpha: _alpha(-grad, alpha),
+    "other": lambda grad: grad,
+})
+def rsub(self, other, alpha=1):
+    """``other - alpha * self`` (``1 - x`` records ``RsubBackward1``)."""
+    if alpha != 1:
+        self = np.multiply(self, alpha)
+    return np.subtract(other, self)
+
+
+@defop(node="MulBackward0", promote="common", grads={
+    "self": lambda grad, other: grad * _conj(other),
+    "other": lambda grad, self: grad * _conj(self),
+})
+def mul(self, other):
+    """Multiply element-wise, broadcasting. Same as ``torch.mul``.
+
+    Example:
+        >>> dagrad.mul(dagrad.tensor([1., 2.]), 3)
+        tensor([3., 6.])
+    """
+    return np.multiply(self, other)
+
+
+def _conj(v: object) -> object:
+    if isinstance(v, Tensor):
+        return conj(v) if v._data.dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+def _div_node(self, other, rounding_mode=None) -> str:
+    return "DivBackward0" if rounding_mode is None else "DivBackward1"
+
+
+def _div_self(grad, other, rounding_mode):
+    if rounding_mode is not None:
+        return grad * 0
+    return grad / _conj(other)
+
+
+def _div_other(grad, self, other, rounding_mode):
+    if rounding_mode is not None:
+        return grad * 0
+    return -grad * _conj(self / other) / _conj(other)
+
+
+@defop(node=_div_node, promote="float", grads={"self": _div_self, "other": _div_other})
+def div(self, other, rounding_mode=None):
+    """Divide element-wise (true division; ``rounding_mode='trunc'|'floor'`` rounds).
+
+    Integer inputs give the default float dtype, as in PyTorch.
+    """
+    if rounding_mode is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(self, other)
+    return _rounded_div(self, other, rounding_mode)
+
+
+def _rounded_div(a, b, mode):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if mode == "floor":
+            return np.floor_divide(a, b)
+        if mode == "trunc":
+            q = np.true_divide(a, b)
+            out = np.trunc(q)
+            dt = np.result_type(a, b)
+            return out.astype(dt) if dt.kind in "iu" else out
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{mode}'")
+
+
+true_divide = div
+
+
+@defop(node="NegBackward0", grads={"self": lambda grad: -grad})
+def neg(self):
+    """``-self``."""
+    if self.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return np.negative(self)
+
+
+negative = neg
+
+
+@defop(node="ReciprocalBackward0", promote="float",
+       grads={"self": lambda grad, result: -grad * _conj(result * result)})
+def reciprocal(self):
+    """``1 / self``."""
+    with np.errstate(divide="ignore"):
+        return np.reciprocal(self)
+
+
+def _pow_node(self, exponent) -> str:
+    if not isinstance(self, Tensor):
+        return "PowBackward2"
+    return "PowBackward1" if isinstance(exponent, Tensor) else "PowBackward0"
+
+
+def _pow_self(grad, self, exponent):
+    if isinstance(exponent, Tensor):
+        return grad * _conj(exponent * pow(self, exponent - 1))
+    if exponent == 0:
+        return grad * 0
+    return grad * _conj(exponent * pow(self, exponent - 1))
+
+
+def _pow_exponent(grad, self, result, exponent):
+    if isinstance(self, Tensor):
+        lg = where(logical_and(eq(self, 0), ge(exponent, 0)), 0.0, log(self))
+        return grad * _conj(result * lg)
+    if self == 0:
+        return grad * where(ge(exponent, 0), 0.0, result * float("-inf"))
+    import math
+    return grad * _conj(result * math.log(self))
+
+
+@defop(node=_pow_node, promote="common", grads={"self": _pow_self, "exponent": _pow_exponent})
+def pow(self, exponent):
+    """``self ** exponent``; either may be a Python number. Same as ``torch.pow``.
+
+    Example:
+        >>> dagrad.tensor([1., 2., 3.]).pow(2)
+        tensor([1., 4., 9.])
+    """
+    if isinstance(self, np.ndarray) and self.dtype.kind in "iu" and \
+            np.any(np.asarray(exponent) < 0) and np.asarray(exponent).dtype.kind in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(self, exponent)
+
+
+@defop(node="PowBackward0", promote="common", grads={"self": lambda grad, self: grad * 2 * self})
+def square(self):
+    """``self ** 2``."""
+    return np.square(self)
+
+
+# --------------------------------------------------------------------------- unary math
+
+
+@defop(node="ExpBackward0", promote="float",
+       grads={"self": lambda grad, result: grad * _conj(result)})
+def exp(self):
+    """Element-wise e**x. Saves its output, so an in-place change to the output breaks backward."""
+    with np.errstate(over="ignore"):
+        return np.exp(self)
+
+
+@defop(node="LogBackward0", promote="float",
+       grads={"self": lambda grad, self: grad / _conj(self)})
+def log(self):
+    """Natural logarithm (``nan`` below 0, ``-inf`` at 0, as in PyTorch)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(self)
+
+
+@defop(node="SinBackward0", promote="float",
+       grads={"self": lambda grad, self: grad * _conj(cos(self))})
+def sin(self):
+    """Element-wise sine."""
+    return np.sin(self)
+
+
+@defop(node="CosBackward0", promote="float",
+       grads={"self": lambda grad, self: grad * -_conj(sin(self))})
+def cos(self):
+    """Element-wise cosine."""
+    return np.cos(self)
+
+
+@defop(node="TanhBackward0", promote="float",
+       grads={"self": lambda grad, result: grad * _conj(1 - result * result)})
+def tanh(self):
+    """Element-wise hyperbolic tangent. Saves its output."""
+    return np.tanh(self)
+
+
+def _sigmoid_kernel(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) without overflow warnings for large negative x
+    with np.errstate(over="ignore"):
+        return np.reciprocal(1 + np.exp(-x))
+
+
+@defop(node="SigmoidBackward0", promote="float",
+       grads={"self": lambda grad, result: grad * _conj(result * (1 - result))})
+def sigmoid(self):
+    """Element-wise logistic function ``1 / (1 + exp(-x))``. Saves its output."""
+    return _sigmoid_kernel(self)
+
+
+@defop(node="ReluBackward0", grads={"self": lambda grad, result: grad * gt(result, 0)})
+def relu(self):
+    """``max(x, 0)`` element-wise; the gradient at 0 is 0, as in PyTorch."""
+    if self.dtype == np.bool_:
+        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
+    return np.maximum(self, np.zeros((), self.dtype))
+
+
+@defop(node="AbsBackward0", grads={"self": lambda grad, self: grad * sgn(self)})
+def abs(self):
+    """Element-wise absolute value (the modulus for complex input)."""
+    return np.abs(self)
+
+
+absolute = abs
+
+
+@defop(node="SqrtBackward0", promote="float",
+       grads={"self": lambda grad, result: grad / (2 * _conj(result))})
+def sqrt(self):
+    """Element-wise square root (``nan`` below 0)."""
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(self)
+
+
+@defop(node="SignBackward0", grads={"self": lambda grad: grad * 0})
+def sign(self):
+    """-1, 0 or 1 by the sign of each element; its gradient is zero."""
+    if self.dtype == np.bool_:
+        return self.copy()
+    return np.sign(self)
+
+
+@defop(node="SgnBackward0", grads={"self": lambda grad, self, result: _sgn_backward(
+    grad, self, result)})
+def sgn(self):
+    """``sign`` for real input; ``z / |z|`` for complex input."""
+    if self.dtype.kind == "c":
+        a = np.abs(self)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(a == 0, 0, self / np.where(a == 0, 1, a)).astype(self.dtype)
+    return np.sign(self)
+
+
+def _sgn_backward(grad, self, result):
+    if self._data.dtype.kind != "c":
+        return grad * 0
+    a = abs(self)
+    safe = where(eq(a, 0), 1.0, a)
+    return where(eq(a, 0), 0.0, (grad - real(grad * conj(result)) * result) / safe)
+
+
+def _clamp_node(self, min=None, max=None) -> str:
+    return "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor) \
+        else "ClampBackward1"
+
+
+def _clamp_self(grad, self, min, max):
+    mask = None
+    if min is not None:
+        mask = ge(self, min)
+    if max is not None:
+        m2 = le(self, max)
+        mask = m2 if mask is None else logical_and(mask, m2)
+    return grad * mask
+
+
+def _clamp_min(grad, self, min, max):
+    m = lt(self, min)
+    if max is not None:
+        m = logical_and(m, le(min, max))
+    return grad * m
+
+
+def _clamp_max(grad, self, min, max):
+    m = gt(self, max)
+    if min is not None:
+        m = logical_or(m, gt(min, max))
+    return grad * m
+
+
+@defop(node=_clamp_node, promote="common",
+       grads={"self": _clamp_self, "min": _clamp_min, "max": _clamp_max})
+def clamp(self, min=None, max=None):
+    """Limit values to ``[min, max]`` (either may be None, a number or a tensor).
+
+    Example:
+        >>> dagrad.tensor([-1., 0.5, 2.]).clamp(min=0)
+        tensor([0.0000, 0.5000, 2.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    out = self
+    if min is not None:
+        out = np.maximum(out, min)
+    if max is not None:
+        out = np.minimum(out, max)
+    if out is self:
+        out = self.copy()
+    return out.astype(self.dtype, copy=False) if isinstance(self, np.ndarray) else out
+
+
+clip = clamp
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def floor_divide(self, other):
+    """``self // other`` element-wise (rounds toward negative infinity)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(self, other)
+
+
+@defop(node="RemainderBackward0", promote="common", grads={
+    "self": lambda grad: grad,
+    "other": lambda grad, self, other: -grad * floor_divide(self, other),
+})
+def remainder(self, other):
+    """Python-style modulus (sign of the divisor). Same as ``torch.remainder`` and ``%``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.remainder(self, other)
+
+
+# --------------------------------------------------------------------------- complex helpers
+
+
+@defop(node="ConjBackward0", grads={"self": lambda grad: conj(grad)})
+def conj(self):
+    """Complex conjugate (a copy; real tensors come back unchanged)."""
+    return np.conjugate(self) if self.dtype.kind == "c" else self
+
+
+@defop(node="RealBackward0", grads={"self": lambda grad: grad})
+def real(self):
+    """The real part (a view for complex input)."""
+    return self.real
+
+
+@defop(node="ImagBackward0", grads={"self": lambda grad: grad * 1j})
+def imag(self):
+    """The imaginary part."""
+    if self.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return self.imag
+
+
+# --------------------------------------------------------------------------- comparisons (no grad)
+
+
+def _cmp(np_fn):
+    def kernel(self, other):
+        return np_fn(self, other)
+    return kernel
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def eq(self, other):
+    """``self == other`` element-wise, as a bool tensor."""
+    return np.equal(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def ne(self, other):
+    """``self != other`` element-wise."""
+    return np.not_equal(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def lt(self, other):
+    """``self < other`` element-wise."""
+    return np.less(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def le(self, other):
+    """``self <= other`` element-wise."""
+    return np.less_equal(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def gt(self, other):
+    """``self > other`` element-wise."""
+    return np.greater(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def ge(self, other):
+    """``self >= other`` element-wise."""
+    return np.greater_equal(self, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+@defop(node=None, tensors=("self", "other"))
+def logical_and(self, other):
+    """Element-wise logical AND (bool result)."""
+    return np.logical_and(self, other)
+
+
+@defop(node=None, tensors=("self", "other"))
+def logical_or(self, other):
+    """Element-wise logical OR (bool result)."""
+    return np.logical_or(self, other)
+
+
+@defop(node=None, tensors=("self", "other"))
+def logical_xor(self, other):
+    """Element-wise logical XOR (bool result)."""
+    return np.logical_xor(self, other)
+
+
+@defop(node=None, tensors=("self",))
+def logical_not(self):
+    """Element-wise logical NOT (bool result)."""
+    return np.logical_not(self)
+
+
+def _bitwise_check(a, b=None):
+    for v in (a, b):
+        if isinstance(v, np.ndarray) and v.dtype.kind in "fc":
+            raise RuntimeError(f'"bitwise_cpu" not implemented for '
+                               f"'{_dtypes.from_numpy_dtype(v.dtype).name.capitalize()}'")
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def bitwise_and(self, other):
+    """Bitwise AND of integer/bool tensors (``&``)."""
+    _bitwise_check(self, other)
+    return np.bitwise_and(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def bitwise_or(self, other):
+    """Bitwise OR of integer/bool tensors (``|``)."""
+    _bitwise_check(self, other)
+    return np.bitwise_or(self, other)
+
+
+@defop(node=None, promote="common", tensors=("self", "other"))
+def bitwise_xor(self, other):
+    """Bitwise XOR of integer/bool tensors (``^``)."""
+    _bitwise_check(self, other)
+    return np.bitwise_xor(self, other)
+
+
+@defop(node=None, tensors=("self",))
+def bitwise_not(self):
+    """Bitwise NOT of integer/bool tensors (``~``)."""
+    _bitwise_check(self)
+    return np.invert(self)
+
+
+# --------------------------------------------------------------------------- selection
+
+
+@defop(node="WhereBackward0", promote="common", tensors=("condition",),
+       promote_params=("self", "other"), grads={
+    "self": lambda grad, condition: where(condition, grad, 0.0),
+    "other": lambda grad, condition: where(condition, 0.0, grad),
+})
+def where(condition, self, other):
+    """``self`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    if not isinstance(condition, np.ndarray) or condition.dtype != np.bool_:
+        if isinstance(condition, np.ndarray) and condition.dtype == np.uint8:
+            condition = condition.astype(bool)
+        elif isinstance(condition, np.ndarray):
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                               f"with dtype {_dtypes.from_numpy_dtype(condition.dtype).name.capitalize()}")
+    out = np.where(condition, self, other)
+    dt = _where_dtype(self, other)
+    return out.astype(dt, copy=False) if dt is not None else out
+
+
+def _where_dtype(a, b):
+    for v in (a, b):
+        if isinstance(v, np.ndarray):
+            return v.dtype
+    return None
+
+
+@defop(node="MaximumBackward0", promote="common", grads={
+    "self": lambda grad, self, other: grad * _tie_mask(self, other, gt),
+    "other": lambda grad, self, other: grad * _tie_mask(other, self, gt),
+})
+def maximum(self, other):
+    """Element-wise maximum (``nan`` propagates); ties split the gradient in half."""
+    return np.maximum(self, other)
+
+
+@defop(node="MinimumBackward0", promote="common", grads={
+    "self": lambda grad, self, other: grad * _tie_mask(self, other, lt),
+    "other": lambda grad, self, other: grad * _tie_mask(other, self, lt),
+})
+def minimum(self, other):
+    """Element-wise minimum (``nan`` propagates); ties split the gradient in half."""
+    return np.minimum(self, other)
+
+
+def _tie_mask(a, b, cmp):
+    # PyTorch: grad.masked_fill(a < b, 0) / 2 at ties -> 1 where a wins, 0.5 at ties
+    win = cmp(a, b).to(a.dtype)
+    tie = eq(a, b).to(a.dtype)
+    return win + tie * 0.5
+
+
+# --------------------------------------------------------------------------- casts and copies
+
+
+@defop(node="ToCopyBackward0", grads={"self": lambda grad, self: _back_to(grad, self)})
+def _to_copy(self, dtype):
+    """A copy of ``self`` in ``dtype`` (``x.double()``, ``x.to(dagrad.float64)``)."""
+    return self.astype(dtype.np)
+
+
+def _back_to(grad: Tensor, like: Tensor) -> Tensor:
+    if grad._data.dtype == like._data.dtype:
+        return grad
+    if like._data.dtype.kind != "c" and grad._data.dtype.kind == "c":
+        grad = real(grad)
+    return _to_copy(grad, like.dtype)
+
+
+@defop(node="CloneBackward0", grads={"self": lambda grad: grad})
+def clone(self, memory_format=None):
+    """A copy of ``self`` that stays in the graph (``CloneBackward0``)."""
+    return np.array(self, copy=True, order="C")
+
+
+@defop(node="CopyBackwards", grads={"self": lambda grad: grad})
+def _copy_backwards(self):
+    """The copy AccumulateGrad makes of a gradient when ``create_graph=True`` (PyTorch: ``CopyBackwards``)."""
+    return np.array(self, copy=True)
+
+
+@defop(node=None)
+def _scalar_like(value, self):
+    """A 0-dim tensor holding ``value`` (for reflected operators such as ``2 // x``)."""
+    return np.asarray(value)
+
+
+_ = builtins
