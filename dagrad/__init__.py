@@ -71,3 +71,14 @@ import builtins as _builtins  # noqa: E402
 
 builtins_bool = _builtins.bool
 builtins_int = _builtins.int
+
+_SUBMODULES = ("nn", "optim", "utils", "viz", "profiler", "func", "testing", "distributed",
+               "linalg", "special", "fft")
+
+
+def __getattr__(name: str) -> object:
+    # Heavier subpackages load on first use: `dagrad.nn`, `dagrad.optim`, `dagrad.viz`, ...
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"dagrad.{name}")
+    raise AttributeError(f"module 'dagrad' has no attribute '{name}'")

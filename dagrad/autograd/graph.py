@@ -140,6 +140,14 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def _add_retain_hook(self, output_nr: int, fn: Callable) -> None:
+        if self._retain_hooks is None:
+            self._retain_hooks = {}
+        self._retain_hooks[output_nr] = fn
+
     def _forward_name(self) -> str:
         """The forward op's name, as PyTorch prints it in the in-place error (``Exp``)."""
         n = type(self).__name__

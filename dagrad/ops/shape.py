@@ -263,7 +263,7 @@ def select(self, dim, index):
     index = int(index)
     if not -size <= index < size:
         raise IndexError(_errors.INDEX_OUT_OF_RANGE.format(index=index, dim=d, size=size))
-    return self[(slice(None),) * d + (index, Ellipsis)]
+    return self[(builtins.slice(None),) * d + (index, Ellipsis)]
 
 
 @defop(node="SelectBackwardBackward0", grads={
