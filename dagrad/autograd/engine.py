@@ -222,20 +222,21 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
         while heap:
             _, _, fn = heapq.heappop(heap)
             grads = buffers.pop(fn)
-            # tensor pre-hooks (non-leaf register_hook), then retain_grad
-            tph = fn._tensor_pre_hooks
-            if tph:
-                for nr, hooks in tph.items():
-                    if grads[nr] is None:
-                        continue
-                    for h in list(hooks.values()):
-                        r = h(grads[nr])
-                        if r is not None:
-                            grads[nr] = r
-            if fn._retain_hooks:
-                for nr, h in fn._retain_hooks.items():
-                    if grads[nr] is not None:
-                        h(grads[nr])
+            hk = fn._hk
+            if hk is not None:
+                if hk.tensor_pre:
+                    # Tensor.register_hook on non-leaves, then retain_grad
+                    for nr, hooks in hk.tensor_pre.items():
+                        if grads[nr] is None:
+                            continue
+                        for h in list(hooks.values()):
+                            r = h(grads[nr])
+                            if r is not None:
+                                grads[nr] = r
+                if hk.retain:
+                    for nr, h in hk.retain.items():
+                        if grads[nr] is not None:
+                            h(grads[nr])
             if captures:
                 for nr in range(len(grads)):
                     idxs = captures.get((fn, nr))
@@ -244,22 +245,24 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                             captured[i] = grads[nr]
             if needed is not None and fn not in needed:
                 continue
-            if fn._pre_hooks:
-                for h in list(fn._pre_hooks.values()):
+            if hk is not None and hk.pre:
+                for h in list(hk.pre.values()):
                     r = h(tuple(grads))
                     if r is not None:
                         grads = list(r)
             if type(fn) is AccumulateGrad:
-                if accumulate:
+                if accumulate and grads[0] is not None:
                     _accumulate(fn, grads[0], create_graph)
-                if fn._hooks:
-                    for h in list(fn._hooks.values()):
+                if hk is not None and hk.post:
+                    for h in list(hk.post.values()):
                         h((), tuple(grads))
                 continue
-            in_grads = fn.apply(grads)
-            in_grads = _validate(fn, in_grads)
-            if fn._hooks:
-                for h in list(fn._hooks.values()):
+            if all(g is None for g in grads):
+                in_grads = [None] * len(fn.next_functions)
+            else:
+                in_grads = _validate(fn, fn.apply(grads))
+            if hk is not None and hk.post:
+                for h in list(hk.post.values()):
                     r = h(tuple(in_grads), tuple(grads))
                     if r is not None:
                         in_grads = list(r)
@@ -278,7 +281,10 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                         buf = buffers[nxt] = [None] * _num_outputs(nxt)
                     old = buf[nr]
                     buf[nr] = g if old is None else old + g
-                if d == 0 and nxt in buffers:
+                if d == 0:
+                    if nxt not in buffers:
+                        # no gradient reached it: run it empty so its inputs' counts drop
+                        buffers[nxt] = [None] * _num_outputs(nxt)
                     heapq.heappush(heap, (_prio(nxt), counter, nxt))
                     counter += 1
     finally:

@@ -51,6 +51,9 @@ class VersionCounter:
         self.v = 0
 
 
+_Tensor = None       # dagrad._tensor.Tensor, set on first unpack (import cycle)
+
+
 class SavedTensor:
     """A tensor saved for backward: checks on unpack that nobody modified it in place.
 
@@ -58,30 +61,24 @@ class SavedTensor:
     (array, version counter) and rebuilt with ``grad_fn=node`` (Note [Graph ownership]).
     """
 
-    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "is_output", "hooks_packed",
-                 "unpack_hook", "requires_grad", "shape", "dtype", "_type_name")
+    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "hooks")
 
     def __init__(self, t: Any, is_output: bool = False) -> None:
         vc = t._vc
         if vc is None:
             vc = t._vc = VersionCounter()
-        if t._extra is not None and t._extra.get("inference"):
+        ex = t._extra
+        if ex is not None and ex.get("inference"):
             raise RuntimeError(_errors.INFERENCE_SAVED)
         self.vc = vc
         self.version = vc.v
-        self.is_output = is_output
         self.output_nr = t._out_nr
-        self.requires_grad = t._rg
-        self.shape = t._data.shape
-        self.dtype = t._data.dtype
-        hooks = saved_hooks.current()
-        if hooks is not None:
-            pack, unpack = hooks
-            self.hooks_packed = pack(t)
-            self.unpack_hook = unpack
+        if saved_hooks._STACK.hooks:
+            pack, unpack = saved_hooks._STACK.hooks[-1]
+            self.hooks = (pack(t), unpack)
             self.tensor = self.data = None
             return
-        self.hooks_packed = None
+        self.hooks = None
         if is_output:
             self.tensor = None
             self.data = t._data
@@ -90,26 +87,45 @@ class SavedTensor:
             self.data = None
 
     def unpack(self, node: Node | None) -> Any:
-        from dagrad._tensor import Tensor
-        if self.hooks_packed is not None:
-            return self.unpack_hook(self.hooks_packed)
+        if self.hooks is not None:
+            return self.hooks[1](self.hooks[0])
         if self.vc.v != self.version:
-            t = self.tensor
-            arr = self.data if t is None else t._data
-            from dagrad._tensor import legacy_type_name
-            name = node._forward_name() if node is not None else "Unknown"
-            raise RuntimeError(_errors.VERSION_MISMATCH.format(
-                type_name=legacy_type_name(arr.dtype), shape=list(arr.shape),
-                output_nr=self.output_nr, node=name, current=self.vc.v, saved=self.version))
-        if self.is_output:
-            out = Tensor._make(self.data)
-            out._vc = self.vc
-            if node is not None and self.requires_grad:
-                out.grad_fn = node
-                out._rg = True
-                out._out_nr = self.output_nr
-            return out
-        return self.tensor
+            self._raise_version(node)
+        t = self.tensor
+        if t is not None:
+            return t
+        global _Tensor
+        if _Tensor is None:
+            from dagrad._tensor import Tensor as _T
+            _Tensor = _T
+        out = _Tensor._make(self.data)
+        out._vc = self.vc
+        if node is not None:
+            out.grad_fn = node
+            out._rg = True
+            out._out_nr = self.output_nr
+        return out
+
+    def _raise_version(self, node: Node | None) -> None:
+        from dagrad._tensor import legacy_type_name
+        t = self.tensor
+        arr = self.data if t is None else t._data
+        name = node._forward_name() if node is not None else "Unknown"
+        raise RuntimeError(_errors.VERSION_MISMATCH.format(
+            type_name=legacy_type_name(arr.dtype), shape=list(arr.shape),
+            output_nr=self.output_nr, node=name, current=self.vc.v, saved=self.version))
+
+
+class _Hooks:
+    """The hooks registered on one node (most nodes have none: ``Node._hk is None``)."""
+
+    __slots__ = ("tensor_pre", "retain", "pre", "post")
+
+    def __init__(self) -> None:
+        self.tensor_pre: dict | None = None    # output_nr -> {id: hook}: Tensor.register_hook
+        self.retain: dict | None = None        # output_nr -> fn: Tensor.retain_grad
+        self.pre: dict | None = None           # Node.register_prehook
+        self.post: dict | None = None          # Node.register_hook
 
 
 class Node:
@@ -119,8 +135,7 @@ class Node:
     ``(None, 0)`` for inputs that need no gradient (constants, Python scalars).
     """
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hooks", "_pre_hooks",
-                 "_tensor_pre_hooks", "_retain_hooks", "_extra", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hk", "_extra", "__weakref__")
 
     # Subclasses created by the op registry set these.
     _op: Any = None
@@ -131,10 +146,7 @@ class Node:
         self._seq = next(_seq)
         self._saved = None
         self._meta = ()
-        self._hooks = None
-        self._pre_hooks = None
-        self._tensor_pre_hooks = None
-        self._retain_hooks = None
+        self._hk = None
         self._extra = None
 
     def name(self) -> str:
@@ -143,10 +155,16 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
+    def _hooks_obj(self) -> _Hooks:
+        if self._hk is None:
+            self._hk = _Hooks()
+        return self._hk
+
     def _add_retain_hook(self, output_nr: int, fn: Callable) -> None:
-        if self._retain_hooks is None:
-            self._retain_hooks = {}
-        self._retain_hooks[output_nr] = fn
+        hk = self._hooks_obj()
+        if hk.retain is None:
+            hk.retain = {}
+        hk.retain[output_nr] = fn
 
     def _forward_name(self) -> str:
         """The forward op's name, as PyTorch prints it in the in-place error (``Exp``)."""
@@ -172,24 +190,27 @@ class Node:
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_inputs, grad_outputs)`` runs after the node; may return new grad_inputs."""
-        if self._hooks is None:
-            self._hooks = {}
-        h = RemovableHandle(self._hooks)
-        self._hooks[h.id] = fn
+        hk = self._hooks_obj()
+        if hk.post is None:
+            hk.post = {}
+        h = RemovableHandle(hk.post)
+        hk.post[h.id] = fn
         return h
 
     def register_prehook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_outputs)`` runs before the node; may return new grad_outputs."""
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        h = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[h.id] = fn
+        hk = self._hooks_obj()
+        if hk.pre is None:
+            hk.pre = {}
+        h = RemovableHandle(hk.pre)
+        hk.pre[h.id] = fn
         return h
 
     def _add_tensor_pre_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
-        if self._tensor_pre_hooks is None:
-            self._tensor_pre_hooks = {}
-        d = self._tensor_pre_hooks.setdefault(output_nr, {})
+        hk = self._hooks_obj()
+        if hk.tensor_pre is None:
+            hk.tensor_pre = {}
+        d = hk.tensor_pre.setdefault(output_nr, {})
         h = RemovableHandle(d)
         d[h.id] = fn
         return h
@@ -212,8 +233,24 @@ class Node:
                     return None
                 raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
             v = saved[key]
-            return v.unpack(self) if isinstance(v, SavedTensor) else v
+            if isinstance(v, SavedTensor):
+                return v.unpack(self)
+            if isinstance(v, tuple) and v and isinstance(v[0], SavedTensor):
+                return tuple(x.unpack(self) for x in v)
+            return v
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
+
+
+_new = object.__new__
+
+
+def new_node(cls: type) -> Node:
+    """A fresh node of class ``cls`` without running ``__init__`` (the op registry's fast path)."""
+    n = _new(cls)
+    n._seq = next(_seq)
+    n._hk = None
+    n._extra = None
+    return n
 
 
 class AccumulateGrad(Node):

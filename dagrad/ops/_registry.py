@@ -29,7 +29,7 @@ import numpy as np
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
-from dagrad.autograd.graph import SavedTensor, accumulator, node_class
+from dagrad.autograd.graph import SavedTensor, accumulator, new_node as _new_node, node_class
 
 _OPS: dict[str, Op] = {}
 _py_float, _py_int, _py_bool, _py_complex = float, int, bool, complex
@@ -65,12 +65,16 @@ class Op:
         self.defaults = tuple(
             p.default if p.default is not inspect.Parameter.empty else _MISSING
             for p in sig.parameters.values())
+        # defaults to append when called positionally with the first n arguments
+        self.tails = {n: self.defaults[n:] for n in range(self.nparams)
+                      if all(d is not _MISSING for d in self.defaults[n:])}
         self.var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL
                                   for p in sig.parameters.values())
         self.formulas = {k: _Formula(v) for k, v in (grads or {}).items()}
         self.diff_params = tuple(p for p in self.params if p in self.formulas)
         self.diff_pos = tuple(self.index[p] for p in self.diff_params)
         self.lists = frozenset(lists)
+        self.list_pos = frozenset(self.index[p] for p in lists)
         tensor_params = set(self.diff_params) | set(tensors)
         self.tensor_pos = tuple(i for i, p in enumerate(self.params) if p in tensor_params)
         self.promote = promote
@@ -87,6 +91,9 @@ class Op:
         for p, f in self.formulas.items():
             self.saves_for[p] = tuple(a for a in f.args if a not in ("grad", "grads"))
         self.all_saves = frozenset(a for v in self.saves_for.values() for a in v)
+        self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
+        # (position, saves) per differentiable non-list input, for _record's fast path
+        self.simple_diff = tuple((self.index[p], self.saves_for[p]) for p in self.diff_params)
         if node is None:
             self.node_name = None
         elif isinstance(node, str):
@@ -123,28 +130,34 @@ class Op:
         return vals
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs or len(args) != self.nparams:
+        if kwargs:
             vals = self._bind(args, kwargs)
+        elif len(args) != self.nparams:
+            tail = self.tails.get(len(args))
+            vals = args + tail if tail is not None else self._bind(args, kwargs)
         else:
-            vals = list(args)
-        arrays = vals.copy()
+            vals = args
+        arrays = list(vals)
         need = False
-        lists = self.lists
         for i in self.tensor_pos:
-            v = vals[i]
-            if isinstance(v, Tensor):
+            v = arrays[i]
+            if type(v) is Tensor or isinstance(v, Tensor):
                 arrays[i] = v._data
                 if v._rg:
                     need = True
-            elif lists and self.params[i] in lists:
-                v = vals[i] = tuple(v)
+            elif i in self.list_pos:
+                v = tuple(v)
+                vals = tuple(vals[:i]) + (v,) + tuple(vals[i + 1:])
                 arrays[i] = tuple(_unwrap_elem(e) for e in v)
                 for e in v:
                     if isinstance(e, Tensor) and e._rg:
                         need = True
         if self.promote is not None:
             _promote(self, vals, arrays)
-        out = self.kernel(*arrays)
+        try:
+            out = self.kernel(*arrays)
+        except ValueError as e:
+            raise _translate_value_error(self, arrays, e) from None
         if self.outputs == 1:
             if type(out) is not _ndarray:
                 out = _asarray(out)
@@ -172,46 +185,82 @@ class Op:
         if saved is False:
             from dagrad import _errors
             raise RuntimeError(_errors.BACKWARD_TWICE)
-        env = {}
-        if saved:
-            for k, v in saved.items():
-                if type(v) is SavedTensor:
-                    v = v.unpack(node)
-                elif type(v) is tuple and v and type(v[0]) is SavedTensor:
-                    v = tuple(s.unpack(node) for s in v)
-                env[k] = v
         if self.outputs == 1:
-            env["grad"] = grads[0]
+            g = grads[0]
+            gs = None
         else:
-            g = list(grads)
-            for i, gi in enumerate(g):
+            gs = list(grads)
+            for i, gi in enumerate(gs):
                 if gi is None:
                     shape, dtype = node._extra["out_meta"][i]
-                    g[i] = Tensor._make(np.zeros(shape, dtype))
-            env["grads"] = g
-            env["grad"] = g[0]
+                    gs[i] = Tensor._make(np.zeros(shape, dtype))
+            g = gs[0]
+        cache = {}
         out = []
         layout = node._extra["layout"] if self.lists else None
+        edges = node.next_functions
         j = 0
-        for p in self.diff_params:
-            f = self.formulas[p]
+        for p, f in self.diff_formulas:
             if layout is not None and p in layout:
                 n = layout[p]
-                edges = node.next_functions[j:j + n]
-                if any(e[0] is not None for e in edges):
-                    res = f.fn(*[env[a] for a in f.args])
+                sub = edges[j:j + n]
+                if any(e[0] is not None for e in sub):
+                    res = f.fn(*[_arg(a, g, gs, saved, cache, node) for a in f.args])
                     out.extend(r if e[0] is not None else None
-                               for r, e in zip(res, edges, strict=True))
+                               for r, e in zip(res, sub, strict=True))
                 else:
                     out.extend([None] * n)
                 j += n
                 continue
-            if node.next_functions[j][0] is None:
+            if edges[j][0] is None:
                 out.append(None)
             else:
-                out.append(f.fn(*[env[a] for a in f.args]))
+                out.append(f.fn(*[_arg(a, g, gs, saved, cache, node) for a in f.args]))
             j += 1
         return out
+
+
+def _arg(name: str, g: Any, gs: Any, saved: dict, cache: dict, node: Any) -> Any:
+    """One formula argument: the gradient(s), or a saved value (unpacked once per backward)."""
+    if name == "grad":
+        return g
+    if name == "grads":
+        return gs
+    v = cache.get(name, _MISSING)
+    if v is _MISSING:
+        v = saved[name]
+        if type(v) is SavedTensor:
+            v = v.unpack(node)
+        elif type(v) is tuple and v and type(v[0]) is SavedTensor:
+            v = tuple(s.unpack(node) for s in v)
+        cache[name] = v
+    return v
+
+
+def _translate_value_error(op: Op, arrays: list, err: ValueError) -> Exception:
+    """NumPy's broadcasting ValueError -> PyTorch's RuntimeError text."""
+    msg = str(err)
+    if "broadcast" not in msg:
+        return err
+    shapes = [a.shape for a in (arrays[i] for i in op.tensor_pos) if type(a) is _ndarray]
+    if len(shapes) < 2:
+        return RuntimeError(msg)
+    a, b = shapes[0], shapes[1]
+    if len(shapes) > 2:
+        try:
+            np.broadcast_shapes(a, b)
+            a, b = np.broadcast_shapes(a, b), shapes[2]
+        except ValueError:
+            pass
+    from dagrad import _errors
+    n = max(len(a), len(b))
+    for i in range(n - 1, -1, -1):
+        off = n - 1 - i
+        sa = a[len(a) - 1 - off] if off < len(a) else 1
+        sb = b[len(b) - 1 - off] if off < len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(_errors.BROADCAST.format(a=sa, b=sb, dim=i))
+    return RuntimeError(msg)
 
 
 class _Missing:
@@ -301,70 +350,35 @@ def _make_view(base: Any, out: Tensor, multi: bool = False) -> None:
         ex["multi_view"] = True
 
 
-def _record(op: Op, vals: list, results: tuple) -> None:
+def _record(op: Op, vals: Any, results: tuple) -> None:
     """Create the graph node for one op call and connect ``results`` to it."""
     name = op.node_name
     if callable(name):
         bound = dict(zip(op.params, vals, strict=True))
-        node = node_class(name(**bound), op, op.outputs)()
+        cls = node_class(name(**bound), op, op.outputs)
     else:
-        node = op.node_cls()
-    edges = []
-    meta = []
-    saved = {}
-    needed = set()
-    layout = None
-    for p in op.diff_params:
-        v = vals[op.index[p]]
-        if p in op.lists:
-            if layout is None:
-                layout = {}
-            layout[p] = len(v)
-            any_rg = False
-            for e in v:
-                if isinstance(e, Tensor) and e._rg:
-                    any_rg = True
-                    edges.append((e.grad_fn, e._out_nr) if e.grad_fn is not None
-                                 else (accumulator(e), 0))
-                    meta.append((e._data.shape, e._data.dtype))
-                else:
-                    edges.append((None, 0))
-                    meta.append(None)
-            if any_rg:
-                needed.update(op.saves_for[p])
-            continue
-        if isinstance(v, Tensor) and v._rg:
-            fn = v.grad_fn
-            edges.append((fn, v._out_nr) if fn is not None else (accumulator(v), 0))
-            meta.append((v._data.shape, v._data.dtype))
-            needed.update(op.saves_for[p])
-        else:
+        cls = op.node_cls
+    node = _new_node(cls)
+    if op.lists or op.outputs != 1:
+        edges, meta, saved = _record_general(op, vals, results, node)
+    else:
+        edges = []
+        meta = []
+        saved = {}
+        for i, saves in op.simple_diff:
+            v = vals[i]
+            if type(v) is Tensor or isinstance(v, Tensor):
+                if v._rg:
+                    fn = v.grad_fn
+                    edges.append((fn, v._out_nr) if fn is not None else (accumulator(v), 0))
+                    d = v._data
+                    meta.append((d.shape, d.dtype))
+                    for a in saves:
+                        if a not in saved:
+                            saved[a] = _save(op, a, vals, results)
+                    continue
             edges.append((None, 0))
             meta.append(None)
-    if layout is not None or op.outputs != 1:
-        ex = node._extra = {}
-        if layout is not None:
-            ex["layout"] = layout
-        if op.outputs != 1:
-            ex["out_meta"] = [(r._data.shape, r._data.dtype) for r in results]
-    for a in needed:
-        if a == "result":
-            if op.outputs == 1:
-                saved[a] = SavedTensor(results[0], is_output=True)
-            else:
-                saved[a] = tuple(SavedTensor(r, is_output=True) for r in results)
-            continue
-        if a.endswith("_shape") and a not in op.index:
-            v = vals[op.index[a[:-6]]]
-            saved[a] = tuple(v._data.shape) if isinstance(v, Tensor) else np.shape(v)
-            continue
-        v = vals[op.index[a]]
-        if isinstance(v, Tensor):
-            saved[a] = SavedTensor(v)
-        elif isinstance(v, tuple) and a in op.lists:
-            saved[a] = tuple(e if not isinstance(e, Tensor) else e for e in v)
-        else:
-            saved[a] = v
     node.next_functions = tuple(edges)
     node._meta = tuple(meta)
     node._saved = saved
@@ -375,6 +389,62 @@ def _record(op: Op, vals: list, results: tuple) -> None:
         r.grad_fn = node
         r._rg = True
         r._out_nr = i
+
+
+def _save(op: Op, a: str, vals: Any, results: tuple) -> Any:
+    if a == "result":
+        if op.outputs == 1:
+            return SavedTensor(results[0], True)
+        return tuple(SavedTensor(r, True) for r in results)
+    i = op.index.get(a)
+    if i is None:       # `<arg>_shape`
+        v = vals[op.index[a[:-6]]]
+        return tuple(v._data.shape) if isinstance(v, Tensor) else np.shape(v)
+    v = vals[i]
+    if isinstance(v, Tensor):
+        return SavedTensor(v)
+    return v
+
+
+def _record_general(op: Op, vals: Any, results: tuple, node: Any) -> tuple:
+    edges = []
+    meta = []
+    saved = {}
+    layout = None
+    for p in op.diff_params:
+        v = vals[op.index[p]]
+        any_rg = False
+        if p in op.lists:
+            if layout is None:
+                layout = {}
+            layout[p] = len(v)
+            for e in v:
+                if isinstance(e, Tensor) and e._rg:
+                    any_rg = True
+                    edges.append((e.grad_fn, e._out_nr) if e.grad_fn is not None
+                                 else (accumulator(e), 0))
+                    meta.append((e._data.shape, e._data.dtype))
+                else:
+                    edges.append((None, 0))
+                    meta.append(None)
+        elif isinstance(v, Tensor) and v._rg:
+            any_rg = True
+            fn = v.grad_fn
+            edges.append((fn, v._out_nr) if fn is not None else (accumulator(v), 0))
+            meta.append((v._data.shape, v._data.dtype))
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+        if any_rg:
+            for a in op.saves_for[p]:
+                if a not in saved:
+                    saved[a] = _save(op, a, vals, results)
+    ex = node._extra = {}
+    if layout is not None:
+        ex["layout"] = layout
+    if op.outputs != 1:
+        ex["out_meta"] = [(r._data.shape, r._data.dtype) for r in results]
+    return edges, meta, saved
 
 
 def defop(name: str | None = None, *, node: str | Callable | None, grads: dict | None = None,
