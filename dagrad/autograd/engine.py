@@ -24,6 +24,13 @@ from dagrad.autograd.grad_mode import STATE
 
 _getrefcount = sys.getrefcount
 
+# Note [Observing backward]
+# Tools that watch backward (the profiler, ``dagrad.autograd.trace``) append an object to
+# OBSERVERS with ``node_begin(node, grad_outputs) -> token`` and
+# ``node_end(token, node, grad_outputs, grad_inputs)``. The engine checks the list once per
+# backward call, so nothing is paid when it is empty.
+OBSERVERS: list = []
+
 
 def _as_tuple(x: Any) -> tuple:
     if x is None:
@@ -216,6 +223,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
             heapq.heappush(heap, (_prio(fn), counter, fn))
             counter += 1
 
+    observers = list(OBSERVERS)
     prev_grad = STATE.grad
     STATE.grad = create_graph
     try:
@@ -259,6 +267,14 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 continue
             if all(g is None for g in grads):
                 in_grads = [None] * len(fn.next_functions)
+            elif observers:
+                tokens = [o.node_begin(fn, grads) for o in observers]
+                try:
+                    in_grads = _validate(fn, fn.apply(grads))
+                finally:
+                    pass
+                for o, tk in zip(observers, tokens, strict=True):
+                    o.node_end(tk, fn, grads, in_grads)
             else:
                 in_grads = _validate(fn, fn.apply(grads))
             if hk is not None and hk.post:

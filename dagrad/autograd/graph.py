@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from dagrad import _errors
 from dagrad.autograd import saved_hooks
+from dagrad.autograd.saved_hooks import (  # noqa: F401  (PyTorch's torch.autograd.graph names)
+    disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks)
 
 _seq = itertools.count()
 

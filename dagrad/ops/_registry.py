@@ -459,6 +459,31 @@ def defop(name: str | None = None, *, node: str | Callable | None, grads: dict |
     return wrap
 
 
+# Note [Observing op calls]
+# The profiler wraps every op call. To cost nothing when it is off, it swaps ``Op.__call__``
+# itself (Python looks special methods up on the type): ``set_observer(obs)`` installs a wrapper
+# that calls ``obs.op_begin(op, args, kwargs) -> token`` and ``obs.op_end(token, result)``;
+# ``set_observer(None)`` restores the plain call.
+_plain_call = Op.__call__
+_OBSERVER: Any = None
+
+
+def _observed_call(self: Op, *args: Any, **kwargs: Any) -> Any:
+    obs = _OBSERVER
+    token = obs.op_begin(self, args, kwargs)
+    try:
+        out = _plain_call(self, *args, **kwargs)
+    finally:
+        obs.op_end(token)
+    return out
+
+
+def set_observer(obs: Any) -> None:
+    global _OBSERVER
+    _OBSERVER = obs
+    Op.__call__ = _observed_call if obs is not None else _plain_call
+
+
 def registered_ops() -> dict[str, Op]:
     """Every op declared with ``defop``, by name (the op database checks it covers them all)."""
     return dict(_OPS)

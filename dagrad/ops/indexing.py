@@ -68,6 +68,10 @@ def getitem(self: Tensor, index: Any) -> Tensor:
     if builtins.any(_is_advanced(i) for i in idx):
         np_index = tuple(_to_np_index(i) for i in idx)
         return _index(self, np_index)
+    if self.dim() == 0 and any(i is not None and i is not Ellipsis and
+                               not isinstance(i, builtins.slice) for i in idx):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     full = _expand_index(idx, self.dim())
     out = self
     dim = 0
