@@ -109,13 +109,20 @@ class SavedTensor:
         return out
 
     def _raise_version(self, node: Node | None) -> None:
+        # PyTorch names the node that produced the saved tensor: for a saved input, the tensor's
+        # grad_fn now (after the in-place op); for a saved output, the node that saved it. A
+        # leaf has no such node and the clause is left out.
         from dagrad._tensor import legacy_type_name
         t = self.tensor
         arr = self.data if t is None else t._data
-        name = node._forward_name() if node is not None else "Unknown"
-        raise RuntimeError(_errors.VERSION_MISMATCH.format(
-            type_name=legacy_type_name(arr.dtype), shape=list(arr.shape),
-            output_nr=self.output_nr, node=name, current=self.vc.v, saved=self.version))
+        producer, nr = (node, self.output_nr) if t is None else (t.grad_fn, t._out_nr)
+        msg = _errors.VERSION_MISMATCH.format(
+            type_name=legacy_type_name(arr.dtype), shape=list(arr.shape), output_nr=nr,
+            node=producer._forward_name() if producer is not None else "",
+            current=self.vc.v, saved=self.version)
+        if producer is None:
+            msg = msg.replace(f"], which is output {nr} of , is at", "] is at")
+        raise RuntimeError(msg)
 
 
 class _Hooks:

@@ -21,6 +21,7 @@ dtype; ``"float"`` does the same and then turns integer/bool results into the de
 from __future__ import annotations
 
 import inspect
+import weakref
 from types import MethodType
 from typing import Any, Callable
 
@@ -346,6 +347,9 @@ def _make_view(base: Any, out: Tensor, multi: bool = False) -> None:
     ex = out._extras()
     if not STATE.grad:
         ex["view_no_grad"] = True
+    elif root._rg or base._rg:
+        # so an in-place change through another view can re-point this one (ops/inplace.py)
+        root._extras().setdefault("views", []).append(weakref.ref(out))
     if multi:
         ex["multi_view"] = True
 

@@ -68,6 +68,9 @@ def commit(self: Tensor, result: Tensor) -> None:
         if np.broadcast_shapes(r.shape, dst.shape) != dst.shape:
             raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast "
                                f"shape {list(np.broadcast_shapes(r.shape, dst.shape))}")
+    fn = result.grad_fn
+    if fn is not None:
+        _snapshot_self(fn, self)
     if r is not dst:
         try:
             np.copyto(dst, r, casting="unsafe")
@@ -76,16 +79,61 @@ def commit(self: Tensor, result: Tensor) -> None:
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.") from None
     self._bump()
-    fn = result.grad_fn
     if fn is None:
         return
     if self._base is not None:
         _rebase_view(self, result)
+    else:
+        self.grad_fn = fn
+        self._rg = True
+        self._out_nr = result._out_nr
+        _repoint_saved_result(fn, self)
+    _regenerate_views(self._base if self._base is not None else self, self)
+
+
+def _snapshot_self(fn: Node, self: Tensor) -> None:
+    """Keep the value ``self`` had before the in-place op where its node saved it.
+
+    ``y[1:] *= w`` needs the old ``y[1:]`` for ``w``'s gradient: PyTorch saves ``original_self``
+    for in-place ops. The snapshot keeps ``self``'s place in the graph (same grad_fn), so higher
+    derivatives still flow.
+    """
+    saved = fn._saved
+    if not saved:
         return
-    self.grad_fn = fn
-    self._rg = True
-    self._out_nr = result._out_nr
-    _repoint_saved_result(fn, self)
+    for k, v in saved.items():
+        if type(v) is SavedTensor and v.tensor is self:
+            snap = Tensor._make(self._data.copy())
+            snap.grad_fn = self.grad_fn
+            snap._rg = self._rg
+            snap._out_nr = self._out_nr
+            if self.grad_fn is None and self._rg:
+                snap._acc = self._acc
+            saved[k] = SavedTensor(snap)
+
+
+def _regenerate_views(root: Tensor, modified: Tensor) -> None:
+    """After ``root``'s graph changed, re-point the other live views of it (AsStridedBackward0),
+    as PyTorch regenerates a view's grad_fn when its base was modified in place."""
+    ex = root._extra
+    if not ex:
+        return
+    views = ex.get("views")
+    if not views:
+        return
+    alive = []
+    for ref in views:
+        v = ref()
+        if v is None:
+            continue
+        alive.append(ref)
+        if v is modified or v._data.size == 0:
+            continue
+        size, stride, offset = _geometry(v._data, root._data)
+        v.grad_fn = as_strided(root, size, stride, offset).grad_fn
+        v._rg = True
+        v._out_nr = 0
+    ex["views"] = alive
 
 
 def _repoint_saved_result(fn: Node, t: Tensor) -> None:
@@ -142,6 +190,9 @@ class CopySlices(Node):
     """The node of a base whose view was modified in place (Note [In-place on a view])."""
 
     __slots__ = ("fn", "geometry")
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
 
     def apply(self, grads: list) -> list:
         g = grads[0]
