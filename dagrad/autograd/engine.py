@@ -245,6 +245,8 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     for nr, h in hk.retain.items():
                         if grads[nr] is not None:
                             h(grads[nr])
+            if type(fn) is AccumulateGrad and grads[0] is not None:
+                grads[0] = _leaf_hooks(fn.variable, grads[0])
             if captures:
                 for nr in range(len(grads)):
                     idxs = captures.get((fn, nr))
@@ -269,10 +271,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 in_grads = [None] * len(fn.next_functions)
             elif observers:
                 tokens = [o.node_begin(fn, grads) for o in observers]
-                try:
-                    in_grads = _validate(fn, fn.apply(grads))
-                finally:
-                    pass
+                in_grads = _validate(fn, fn.apply(grads))
                 for o, tk in zip(observers, tokens, strict=True):
                     o.node_end(tk, fn, grads, in_grads)
             else:
@@ -424,9 +423,8 @@ def _can_steal(g: Tensor) -> bool:
             and _getrefcount(a) <= 2 and _getrefcount(g) <= 4)
 
 
-def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
-    """AccumulateGrad: leaf hooks, then ``.grad`` += g, then post-accumulate hooks."""
-    var = acc.variable
+def _leaf_hooks(var: Tensor, g: Tensor) -> Tensor:
+    """A leaf's ``register_hook`` hooks (PyTorch: tensor pre-hooks of its AccumulateGrad)."""
     ex = var._extra
     if ex:
         hooks = ex.get("hooks")
@@ -435,6 +433,13 @@ def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
                 r = h(g)
                 if r is not None:
                     g = r
+    return g
+
+
+def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
+    """AccumulateGrad: leaf hooks, then ``.grad`` += g, then post-accumulate hooks."""
+    var = acc.variable
+    ex = var._extra
     old = var._grad
     if old is None:
         if create_graph:

@@ -27,15 +27,13 @@ class RemovableHandle:
     _ids = itertools.count()
 
     def __init__(self, hooks_dict: dict, *extra: dict) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.extra = [weakref.ref(d) for d in extra]
+        # The handle holds the (small) dicts, not what owns them.
+        self.dicts = (hooks_dict, *extra)
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, *self.extra):
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
+        for d in self.dicts:
+            d.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

@@ -1,0 +1,73 @@
+"""``print_graph``: the autograd graph as a text tree for a terminal, like ``tree`` prints folders."""
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from dagrad.viz._graph import as_outputs, node_name, param_names, shape_str
+
+SEE_ABOVE = "(see above)"
+
+
+def _line(fn: Any, names: dict[int, str]) -> str:
+    """``MulBackward0``, or for a leaf ``AccumulateGrad  w1 (20, 10)``."""
+    name = node_name(fn)
+    var = getattr(fn, "variable", None)
+    if var is None:
+        return name
+    label = names.get(id(var), "")
+    return f"{name}  {label + ' ' if label else ''}{shape_str(var.shape)}"
+
+
+def graph_lines(var: Any, params: Any = None) -> list[str]:
+    """The lines ``print_graph`` prints (see there)."""
+    names = param_names(params)
+    seen: set[int] = set()
+    keep: list[Any] = []          # keeps ids in `seen` from being reused during the walk
+    lines: list[str] = []
+    for t in as_outputs(var):
+        if t.grad_fn is None:
+            label = names.get(id(t), "")
+            what = "a leaf, no grad_fn" if t.requires_grad else "no grad_fn"
+            lines.append(f"{label + ' ' if label else ''}{shape_str(t.shape)}  ({what})")
+            continue
+        # Pre-order DFS on an explicit stack: (node, prefix of its line, prefix of its children).
+        stack: list[tuple[Any, str, str]] = [(t.grad_fn, "", "")]
+        while stack:
+            fn, prefix, child_prefix = stack.pop()
+            if id(fn) in seen:
+                lines.append(f"{prefix}{_line(fn, names)}  {SEE_ABOVE}")
+                continue
+            seen.add(id(fn))
+            keep.append(fn)
+            lines.append(prefix + _line(fn, names))
+            children = [u for u, _ in fn.next_functions if u is not None]
+            for i in range(len(children) - 1, -1, -1):     # pushed in reverse: popped in order
+                last = i == len(children) - 1
+                stack.append((children[i], child_prefix + ("└── " if last else "├── "),
+                              child_prefix + ("    " if last else "│   ")))
+    return lines
+
+
+def print_graph(var: Any, params: Any = None, file: TextIO | None = None) -> None:
+    """Print the graph behind ``var`` as a tree: each node, then its ``next_functions`` below it.
+
+    A node reached a second time is printed again with ``(see above)`` and without its inputs.
+    Leaves read ``AccumulateGrad  <name from params> <shape>``. Needs no recursion, so a graph
+    of any depth prints.
+
+    Args:
+        var: the output Tensor, or a tuple of them (one tree each).
+        params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
+        file: where to print (default ``sys.stdout``).
+
+    Example:
+        >>> x = dagrad.tensor([1., -2., 3., -4.], requires_grad=True)
+        >>> print_graph(x.abs().sum(), params={"x": x})
+        SumBackward0
+        └── AbsBackward0
+            └── AccumulateGrad  x (4,)
+    """
+    out = sys.stdout if file is None else file
+    for line in graph_lines(var, params):
+        out.write(line + "\n")
