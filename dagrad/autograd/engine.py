@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 import warnings
 from typing import Any, Sequence
 
@@ -30,6 +31,29 @@ _getrefcount = sys.getrefcount
 # ``node_end(token, node, grad_outputs, grad_inputs)``. The engine checks the list once per
 # backward call, so nothing is paid when it is empty.
 OBSERVERS: list = []
+
+
+class _TaskStack(threading.local):
+    tasks: list = []
+
+
+# The backward calls running on this thread (innermost last): what each one will execute, so
+# that register_multi_grad_hook knows which of its tensors take part.
+TASKS = _TaskStack()
+
+
+class GraphTask:
+    __slots__ = ("seen", "needed", "state")
+
+    def __init__(self, seen: set, needed: set | None) -> None:
+        self.seen = seen
+        self.needed = needed
+        self.state: dict = {}
+
+    def will_run(self, node: Any) -> bool:
+        if node is None or node not in self.seen:
+            return False
+        return self.needed is None or node in self.needed or type(node) is AccumulateGrad
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -224,8 +248,10 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
             counter += 1
 
     observers = list(OBSERVERS)
+    anomaly = STATE.anomaly
     prev_grad = STATE.grad
     STATE.grad = create_graph
+    TASKS.tasks = [*TASKS.tasks, GraphTask(seen, needed)]
     try:
         while heap:
             _, _, fn = heapq.heappop(heap)
@@ -269,7 +295,8 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 continue
             if all(g is None for g in grads):
                 in_grads = [None] * len(fn.next_functions)
-            elif observers:
+            elif anomaly:
+                in_grads = _apply_with_anomaly(fn, grads)
                 tokens = [o.node_begin(fn, grads) for o in observers]
                 in_grads = _validate(fn, fn.apply(grads))
                 for o, tk in zip(observers, tokens, strict=True):
@@ -283,8 +310,6 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                         in_grads = list(r)
             if not retain_graph:
                 fn._release()
-            if STATE.anomaly:
-                _check_nan(fn, in_grads)
             for (nxt, nr), g in zip(fn.next_functions, in_grads, strict=True):
                 if nxt is None:
                     continue
@@ -304,6 +329,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     counter += 1
     finally:
         STATE.grad = prev_grad
+        TASKS.tasks = TASKS.tasks[:-1]
     return captured
 
 
@@ -465,7 +491,18 @@ def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
                 h(var)
 
 
-def _check_nan(fn: Node, grads: list) -> None:
-    for i, g in enumerate(grads):
-        if g is not None and np.isnan(g._data).any():
-            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th output.")
+def _apply_with_anomaly(fn: Node, grads: list) -> list:
+    """Anomaly mode: on an error or a NaN gradient, show where ``fn`` was created, then raise."""
+    try:
+        out = _validate(fn, fn.apply(grads))
+        for i, g in enumerate(out):
+            if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
+                raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th "
+                                   "output.")
+    except Exception:
+        stack = (fn._extra or {}).get("stack")
+        if stack is not None:
+            warnings.warn(f"Error detected in {fn.name()}. Traceback of forward call that caused "
+                          f"the error:\n{stack}", UserWarning, stacklevel=2)
+        raise
+    return out

@@ -249,6 +249,17 @@ class Node:
 
 
 _new = object.__new__
+_DAGRAD_DIR = __file__.rsplit("/autograd/", 1)[0]
+
+
+def record_forward_stack(node: Node) -> None:
+    """In anomaly mode: remember where ``node`` was created, for the backward error report."""
+    import traceback
+    frames = [f for f in traceback.extract_stack()[:-1]
+              if not f.filename.startswith(_DAGRAD_DIR)]
+    if node._extra is None:
+        node._extra = {}
+    node._extra["stack"] = "".join(traceback.format_list(frames))
 
 
 def new_node(cls: type) -> Node:
@@ -325,3 +336,80 @@ class OpNode(Node):
 
     def apply(self, grads: list) -> list:
         return self._op.backward(self, grads)
+
+
+class _MultiHandle:
+    def __init__(self, handles: list) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self) -> _MultiHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> Any:
+    """Call ``fn`` once per backward with the gradients of ``tensors``.
+
+    ``mode="all"``: after every tensor of ``tensors`` that takes part in this backward has its
+    gradient, as ``fn(grads)`` with None for the others. ``mode="any"``: ``fn(grad)`` on the first
+    gradient computed among them.
+
+    Example:
+        >>> h = register_multi_grad_hook((a, b), lambda grads: print([g is None for g in grads]))
+    """
+    from dagrad.autograd import engine
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    key = object()
+
+    def make(i: int) -> Callable:
+        def hook(grad: Any) -> None:
+            task = engine.TASKS.tasks[-1] if engine.TASKS.tasks else None
+            if task is None:
+                return
+            st = task.state.get(key)
+            if mode == "any":
+                if st is None:
+                    task.state[key] = True
+                    fn(grad)
+                return
+            if st is None:
+                expected = [task.will_run(edge_of(t)[0]) for t in tensors]
+                st = task.state[key] = {"grads": [None] * len(tensors), "expected": expected,
+                                        "count": 0, "done": False}
+            st["grads"][i] = grad
+            st["count"] += 1
+            if not st["done"] and st["count"] >= sum(st["expected"]):
+                st["done"] = True
+                fn(tuple(st["grads"]))
+        return hook
+
+    return _MultiHandle([t.register_hook(make(i)) for i, t in enumerate(tensors)
+                         if t.requires_grad])
+
+
+class allow_mutation_on_saved_tensors:
+    """Inside this block, tensors saved for backward may be modified in place afterwards: each is
+    saved as a copy (PyTorch clones lazily on mutation; dagrad copies at save time, trading
+    memory for simplicity)."""
+
+    def __enter__(self) -> allow_mutation_on_saved_tensors:
+        def pack(t: Any) -> Any:
+            c = t.detach().clone()
+            if t.grad_fn is not None or t.requires_grad:
+                c.grad_fn, c._rg, c._out_nr = t.grad_fn, t._rg, t._out_nr
+                c._acc = t._acc
+            return c
+        self._hooks = saved_tensors_hooks(pack, lambda c: c)
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._hooks.__exit__(*exc)

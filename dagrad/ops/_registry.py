@@ -30,7 +30,8 @@ import numpy as np
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
-from dagrad.autograd.graph import SavedTensor, accumulator, new_node as _new_node, node_class
+from dagrad.autograd.graph import (SavedTensor, accumulator, new_node as _new_node, node_class,
+                                   record_forward_stack)
 
 _OPS: dict[str, Op] = {}
 _py_float, _py_int, _py_bool, _py_complex = float, int, bool, complex
@@ -386,6 +387,8 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
     node.next_functions = tuple(edges)
     node._meta = tuple(meta)
     node._saved = saved
+    if STATE.anomaly:
+        record_forward_stack(node)
     nondiff = op.nondiff_outputs
     for i, r in enumerate(results):
         if i in nondiff:

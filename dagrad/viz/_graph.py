@@ -124,11 +124,22 @@ def _dtype_str(dtype: Any) -> str:
     return np.dtype(dtype).name
 
 
-def _saved_array(st: SavedTensor) -> np.ndarray | None:
-    """The saved value's array without unpacking it (no version check, no hooks run)."""
-    if st.tensor is not None:
-        return st.tensor._data
-    return st.data
+def saved_info(st: SavedTensor) -> tuple[tuple[int, ...] | None, str, np.ndarray | None, bool]:
+    """``(shape, dtype name, array, is_output)`` of a saved tensor, without a version check.
+
+    The array is read where the SavedTensor keeps it; only a value packed by
+    ``saved_tensors_hooks`` is unpacked (through its hook). Shape None if even that fails.
+    """
+    t = getattr(st, "tensor", None)
+    arr = t._data if t is not None else getattr(st, "data", None)
+    is_output = t is None and arr is not None
+    if arr is None:
+        try:
+            u = st.unpack(None)
+            arr = u._data if isinstance(u, Tensor) else np.asarray(u)
+        except Exception:  # noqa: BLE001 - a user's unpack hook may fail; the drawing must not
+            return None, "?", None, False
+    return tuple(arr.shape), arr.dtype.name, arr, is_output
 
 
 def saved_items(fn: Any) -> list[tuple[str, Any]] | None:
@@ -151,8 +162,8 @@ def saved_items(fn: Any) -> list[tuple[str, Any]] | None:
 def describe_saved(value: Any) -> str:
     """One line for a saved value in the details panel: ``tensor (3,) float32 = 2.``."""
     if isinstance(value, SavedTensor):
-        s = f"tensor {shape_str(value.shape)} {_dtype_str(value.dtype)}"
-        arr = _saved_array(value)
+        shape, dtype, arr, _ = saved_info(value)
+        s = f"tensor {'?' if shape is None else shape_str(shape)} {dtype}"
         if arr is not None and arr.ndim == 0:
             s += f" = {scalar_str(arr)}"
         return s
@@ -298,14 +309,14 @@ class _Builder:
 
     def saved_node(self, fid: str, owner: str, name: str, st: SavedTensor) -> None:
         sid, _ = self.key(st)
-        arr = _saved_array(st)
-        second = scalar_str(arr) if arr is not None and arr.ndim == 0 else shape_str(st.shape)
-        details = [("saved by", owner), ("name", name), ("shape", shape_str(st.shape)),
-                   ("dtype", _dtype_str(st.dtype))]
+        shape, dtype, arr, is_output = saved_info(st)
+        shape_s = "?" if shape is None else shape_str(shape)
+        second = scalar_str(arr) if arr is not None and arr.ndim == 0 else shape_s
+        details = [("saved by", owner), ("name", name), ("shape", shape_s), ("dtype", dtype)]
         if arr is not None and arr.ndim == 0:
             details.append(("value", scalar_str(arr)))
-        if st.is_output:
-            details.append(("is", f"output {st.output_nr} of {owner}"))
+        if is_output:
+            details.append(("is", f"an output of {owner}"))
         self.nodes.append(VNode(sid, SAVED, (name, second), f"saved {name}", details))
         self.edges.append(VEdge(sid, fid, "saved"))
 

@@ -1,0 +1,643 @@
+"""Ops of neural-network layers and losses: a NumPy kernel + one derivative formula per input.
+
+Each op records PyTorch's node (``AddmmBackward0``, ``SoftmaxBackward0``, ``NllLossBackward0``...).
+Formulas are written in dagrad ops, so double backward works through every one of them; the
+ops whose backward is itself a custom kernel (``nll_loss``, ``embedding``) declare that backward
+as an op of its own, with its derivative, so it differentiates again.
+
+Reductions are named as in ``torch.nn.functional``: ``"none"``, ``"mean"`` or ``"sum"``.
+``dagrad.nn.functional`` is the public face of these ops (argument checks, legacy arguments,
+composite functions such as ``cross_entropy``); it is what users call.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dagrad import _dtypes
+from dagrad._tensor import Tensor
+from dagrad.ops import _formulas
+from dagrad.ops._registry import defop
+from dagrad.ops.linalg import mm
+from dagrad.ops.pointwise import abs, clamp, exp, gt, log, lt, sigmoid, tanh, where
+from dagrad.ops.shape import t
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _dim1(dim: int, ndim: int) -> int | None:
+    """``dim`` as a NumPy axis; None for a 0-dim tensor (which PyTorch treats as one element)."""
+    if ndim == 0:
+        _formulas.normalize_dims(dim, 0)   # raises PyTorch's IndexError for a bad dim
+        return None
+    return _formulas.normalize_dims(dim, ndim)[0]
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    return x if x.dtype.kind in "fc" else x.astype(_dtypes.get_default_dtype().np)
+
+
+# --------------------------------------------------------------------------- linear
+
+
+@defop(node="AddmmBackward0", promote="common", grads={
+    "self": lambda grad, beta: grad if beta == 1 else grad * beta,
+    "mat1": lambda grad, mat2, alpha: _scaled(mm(grad, t(mat2)), alpha),
+    "mat2": lambda grad, mat1, alpha: _scaled(mm(t(mat1), grad), alpha),
+})
+def addmm(self, mat1, mat2, beta=1, alpha=1):
+    """``beta * self + alpha * (mat1 @ mat2)``; ``self`` broadcasts to (n, p). Same as
+    ``torch.addmm``; ``F.linear`` with a bias on 2-D input records it.
+
+    Example:
+        >>> dagrad.addmm(dagrad.zeros(2), dagrad.ones(3, 4), dagrad.ones(4, 2)).tolist()
+        [[4.0, 4.0], [4.0, 4.0], [4.0, 4.0]]
+    """
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " + str(mat1.ndim) + "-D tensor"
+                           if mat1.ndim != 2 else
+                           "mat2 must be a matrix, got " + str(mat2.ndim) + "-D tensor")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
+                           f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    prod = mat1 @ mat2
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return np.broadcast_to(np.zeros((), prod.dtype), prod.shape) + prod
+    return (self if beta == 1 else self * beta) + prod
+
+
+def _scaled(g: Tensor, alpha: object) -> Tensor:
+    return g if alpha == 1 else g * alpha
+
+
+# --------------------------------------------------------------------------- softmax family
+
+
+def _softmax_np(x: np.ndarray, axis: int | None) -> np.ndarray:
+    x = _as_float(x)
+    work = x.astype(np.float64) if x.dtype in (np.float32, np.float16) else x
+    m = np.max(work, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(work - m)
+        out = e / np.sum(e, axis=axis, keepdims=True)
+    return out.astype(x.dtype, copy=False)
+
+
+def _log_softmax_np(x: np.ndarray, axis: int | None) -> np.ndarray:
+    x = _as_float(x)
+    work = x.astype(np.float64) if x.dtype in (np.float32, np.float16) else x
+    m = np.max(work, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        shifted = work - m
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return out.astype(x.dtype, copy=False)
+
+
+def _softmax_backward(grad: Tensor, result: Tensor, dim: int) -> Tensor:
+    # d softmax: y * (g - sum(g * y))
+    if result.dim() == 0:
+        return grad * 0
+    return result * (grad - (grad * result).sum(dim, keepdim=True))
+
+
+def _log_softmax_backward(grad: Tensor, result: Tensor, dim: int) -> Tensor:
+    # d log_softmax: g - exp(y) * sum(g)
+    if result.dim() == 0:
+        return grad * 0
+    return grad - exp(result) * grad.sum(dim, keepdim=True)
+
+
+@defop(node="SoftmaxBackward0", grads={"self": _softmax_backward})
+def softmax(self, dim):
+    """``exp(x) / exp(x).sum(dim)``, computed stably (max subtracted first).
+
+    Example:
+        >>> dagrad.softmax(dagrad.tensor([0., 0.]), 0)
+        tensor([0.5000, 0.5000])
+    """
+    return _softmax_np(self, _dim1(dim, self.ndim))
+
+
+@defop(node="LogSoftmaxBackward0", grads={"self": _log_softmax_backward})
+def log_softmax(self, dim):
+    """``log(softmax(x, dim))``, computed stably (no overflow at logits of 1e4)."""
+    return _log_softmax_np(self, _dim1(dim, self.ndim))
+
+
+def _logsumexp_backward(grad: Tensor, self: Tensor, result: Tensor, dim: tuple,
+                        keepdim: bool) -> Tensor:
+    shape = tuple(self.shape)
+    g = _formulas.unsqueeze_to(grad, shape, dim, keepdim)
+    r = _formulas.unsqueeze_to(result, shape, dim, keepdim)
+    return g * exp(self - r)
+
+
+@defop(node="LogsumexpBackward0", grads={"self": _logsumexp_backward})
+def logsumexp(self, dim, keepdim=False):
+    """``log(sum(exp(x), dim))``, computed stably. Same as ``torch.logsumexp``."""
+    x = _as_float(self)
+    axis = _formulas.normalize_dims(dim, x.ndim) if x.ndim else None
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdim and axis is not None:
+        out = np.squeeze(out, axis=axis)
+    return np.asarray(out, dtype=x.dtype)
+
+
+# --------------------------------------------------------------------------- activations
+
+
+@defop(node="LeakyReluBackward0", grads={
+    "self": lambda grad, self, negative_slope: where(gt(self, 0), grad, grad * negative_slope)})
+def leaky_relu(self, negative_slope=0.01):
+    """``x`` where positive, else ``negative_slope * x``."""
+    return np.where(self > 0, self, self * np.asarray(negative_slope, self.dtype))
+
+
+def _elu_backward(grad, self, alpha, scale, input_scale):
+    neg = exp(clamp(self, max=0) * input_scale) * (alpha * scale * input_scale)
+    return where(gt(self, 0), grad * scale, grad * neg)
+
+
+@defop(node="EluBackward0", promote="float", grads={"self": _elu_backward})
+def elu(self, alpha=1.0, scale=1.0, input_scale=1.0):
+    """``scale * x`` where positive, else ``scale * alpha * (exp(input_scale * x) - 1)``.
+
+    ``F.elu`` and ``F.selu`` (alpha 1.6733, scale 1.0507) both record ``EluBackward0``.
+    """
+    dt = self.dtype
+    neg = np.expm1(np.minimum(self, 0) * input_scale) * (alpha * scale)
+    return np.where(self > 0, self * scale, neg).astype(dt, copy=False)
+
+
+@defop(node="CeluBackward0", promote="float", grads={
+    "self": lambda grad, self, alpha: _elu_backward(grad, self, alpha, 1.0, 1.0 / alpha)})
+def celu(self, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    neg = np.expm1(np.minimum(self, 0) / alpha) * alpha
+    return np.where(self > 0, self, neg).astype(self.dtype, copy=False)
+
+
+def _erf_np(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; math.erf is correctly rounded in double precision.
+    out = _ERF_UFUNC(x.astype(np.float64, copy=False))
+    return np.asarray(out, dtype=np.float64).astype(x.dtype, copy=False)
+
+
+_ERF_UFUNC = np.frompyfunc(math.erf, 1, 1)
+
+
+@defop(node="ErfBackward0", promote="float", grads={
+    "self": lambda grad, self: grad * (exp(-(self * self)) * _TWO_OVER_SQRT_PI)})
+def _erf(self):
+    """The error function (private: the core will export ``dagrad.erf``)."""
+    return _erf_np(self)
+
+
+def _gelu_backward(grad, self, approximate):
+    if approximate == "tanh":
+        inner = (self + self * self * self * 0.044715) * _SQRT_2_OVER_PI
+        th = tanh(inner)
+        d_inner = (1 + self * self * (3 * 0.044715)) * _SQRT_2_OVER_PI
+        return grad * (0.5 * (1 + th) + 0.5 * self * (1 - th * th) * d_inner)
+    cdf = 0.5 * (1 + _erf(self * (1 / _SQRT_2)))
+    pdf = exp(self * self * -0.5) * _INV_SQRT_2PI
+    return grad * (cdf + self * pdf)
+
+
+@defop(node="GeluBackward0", promote="float", grads={"self": _gelu_backward})
+def gelu(self, approximate="none"):
+    """``x * Phi(x)`` (Phi the standard normal CDF); ``approximate='tanh'`` uses
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (self + 0.044715 * self ** 3)
+        return (0.5 * self * (1 + np.tanh(inner))).astype(self.dtype, copy=False)
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return (0.5 * self * (1 + _erf_np(self / _SQRT_2))).astype(self.dtype, copy=False)
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+@defop(node="SiluBackward0", promote="float", grads={
+    "self": lambda grad, self: _silu_backward(grad, self)})
+def silu(self):
+    """``x * sigmoid(x)`` (also called swish)."""
+    return (self * _stable_sigmoid(self)).astype(self.dtype, copy=False)
+
+
+def _silu_backward(grad, self):
+    s = sigmoid(self)
+    return grad * (s * (1 + self * (1 - s)))
+
+
+def _softplus_np(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
+    return np.where(bx > threshold, x, soft / beta).astype(x.dtype, copy=False)
+
+
+@defop(node="SoftplusBackward0", promote="float", grads={
+    "self": lambda grad, self, beta, threshold: where(
+        gt(self * beta, threshold), grad, grad * sigmoid(self * beta))})
+def softplus(self, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
+    return _softplus_np(self, beta, threshold)
+
+
+def _mish_backward(grad, self):
+    sp = softplus(self)
+    tsp = tanh(sp)
+    return grad * (tsp + self * sigmoid(self) * (1 - tsp * tsp))
+
+
+@defop(node="MishBackward0", promote="float", grads={"self": _mish_backward})
+def mish(self):
+    """``x * tanh(softplus(x))``."""
+    return (self * np.tanh(_softplus_np(self))).astype(self.dtype, copy=False)
+
+
+@defop(node="HardtanhBackward0", grads={
+    "self": lambda grad, self, min_val, max_val: where(
+        gt(self, min_val).logical_and(lt(self, max_val)), grad, 0.0)})
+def hardtanh(self, min_val=-1.0, max_val=1.0):
+    """``clamp(x, min_val, max_val)``; the gradient is zero at and beyond the limits.
+    ``F.relu6`` is ``hardtanh(x, 0, 6)``."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return np.clip(self, min_val, max_val).astype(self.dtype, copy=False)
+
+
+@defop(node="LogSigmoidBackward0", promote="float", grads={
+    "self": lambda grad, self: grad * sigmoid(-self)})
+def logsigmoid(self):
+    """``log(sigmoid(x))``, computed without overflow."""
+    return (np.minimum(self, 0) - np.log1p(np.exp(-np.abs(self)))).astype(self.dtype, copy=False)
+
+
+@defop(node="HardsigmoidBackward0", promote="float", grads={
+    "self": lambda grad, self: where(gt(self, -3.0).logical_and(lt(self, 3.0)), grad / 6, 0.0)})
+def hardsigmoid(self):
+    """``relu6(x + 3) / 6``."""
+    return (np.clip(self + 3, 0, 6) / 6).astype(self.dtype, copy=False)
+
+
+@defop(node="HardswishBackward0", promote="float", grads={
+    "self": lambda grad, self: where(lt(self, -3.0), 0.0, where(
+        self.le(3.0), grad * (self / 3 + 0.5), grad))})
+def hardswish(self):
+    """``x * relu6(x + 3) / 6``."""
+    return (self * np.clip(self + 3, 0, 6) / 6).astype(self.dtype, copy=False)
+
+
+@defop(node="SoftshrinkBackward0", grads={
+    "self": lambda grad, self, lambd: where(gt(abs(self), lambd), grad, 0.0)})
+def softshrink(self, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    return np.where(self > lambd, self - lambd,
+                    np.where(self < -lambd, self + lambd, 0)).astype(self.dtype, copy=False)
+
+
+@defop(node="HardshrinkBackward0", grads={
+    "self": lambda grad, self, lambd: where(gt(abs(self), lambd), grad, 0.0)})
+def hardshrink(self, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return np.where(np.abs(self) > lambd, self, 0).astype(self.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _reduce_np(loss: np.ndarray, reduction: str, count: object = None) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(np.sum(loss), dtype=loss.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = loss.size if count is None else count
+        return np.asarray(np.sum(loss) / n, dtype=loss.dtype)
+
+
+def _reduce_grad(g: Tensor, reduction: str, numel: int) -> Tensor:
+    # `g` is already grad * d(pointwise loss); mean divides by the element count.
+    return g / numel if reduction == "mean" else g
+
+
+def _numel(*tensors: Tensor) -> int:
+    shape = np.broadcast_shapes(*(tuple(x.shape) for x in tensors))
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _mse_grad(grad, self, target, reduction):
+    return _reduce_grad(grad * 2 * (self - target), reduction, _numel(self, target))
+
+
+@defop(node="MseLossBackward0", promote="common", grads={
+    "self": _mse_grad,
+    "target": lambda grad, self, target, reduction: -_mse_grad(grad, self, target, reduction),
+})
+def mse_loss(self, target, reduction="mean"):
+    """Mean squared error ``(input - target) ** 2``, then reduced."""
+    d = self - target
+    return _reduce_np(d * d, reduction)
+
+
+def _smooth_l1_grad(grad, self, target, reduction, beta):
+    d = self - target
+    if beta == 0:
+        local = d.sign()
+    else:
+        local = where(lt(d, -beta), -1.0, where(gt(d, beta), 1.0, d / beta))
+    return _reduce_grad(grad * local, reduction, _numel(self, target))
+
+
+@defop(node="SmoothL1LossBackward0", promote="common", grads={
+    "self": _smooth_l1_grad,
+    "target": lambda grad, self, target, reduction, beta: -_smooth_l1_grad(
+        grad, self, target, reduction, beta),
+})
+def smooth_l1_loss(self, target, reduction="mean", beta=1.0):
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (d = input - target)."""
+    z = np.abs(self - target)
+    if beta == 0:
+        return _reduce_np(z, reduction)
+    return _reduce_np(np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta).astype(z.dtype),
+                      reduction)
+
+
+def _huber_grad(grad, self, target, reduction, delta):
+    d = self - target
+    local = where(lt(d, -delta), -delta, where(gt(d, delta), delta, d))
+    return _reduce_grad(grad * local, reduction, _numel(self, target))
+
+
+@defop(node="HuberLossBackward0", promote="common", grads={
+    "self": _huber_grad,
+    "target": lambda grad, self, target, reduction, delta: -_huber_grad(
+        grad, self, target, reduction, delta),
+})
+def huber_loss(self, target, reduction="mean", delta=1.0):
+    """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    z = np.abs(self - target)
+    return _reduce_np(np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)).astype(z.dtype),
+                      reduction)
+
+
+_BCE_EPS = 1e-12
+
+
+def _bce_grad(grad, self, target, weight, reduction):
+    denom = clamp((1 - self) * self, min=_BCE_EPS)
+    g = grad * (self - target) / denom
+    if weight is not None:
+        g = g * weight
+    return _reduce_grad(g, reduction, _numel(self, target))
+
+
+def _bce_target_grad(grad, self, target, weight, reduction):
+    g = grad * (clamp(log(1 - self), min=-100) - clamp(log(self), min=-100))
+    if weight is not None:
+        g = g * weight
+    return _reduce_grad(g, reduction, _numel(self, target))
+
+
+@defop(node="BinaryCrossEntropyBackward0", tensors=("weight",), grads={
+    "self": _bce_grad,
+    "target": _bce_target_grad,
+})
+def binary_cross_entropy(self, target, weight=None, reduction="mean"):
+    """``-w (t log(x) + (1 - t) log(1 - x))``, logs clamped at -100 as in PyTorch."""
+    if np.any((self < 0) | (self > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(self), -100)
+        log_1mx = np.maximum(np.log1p(-self), -100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce_np(loss.astype(self.dtype, copy=False), reduction)
+
+
+def _bce_logits_grad(grad, self, target, weight, pos_weight, reduction):
+    if pos_weight is not None:
+        pt = pos_weight * target
+        g = (pt + 1 - target) * sigmoid(self) - pt
+    else:
+        g = sigmoid(self) - target
+    g = grad * g
+    if weight is not None:
+        g = g * weight
+    return _reduce_grad(g, reduction, _numel(self, target))
+
+
+def _bce_logits_target_grad(grad, self, target, weight, pos_weight, reduction):
+    if pos_weight is not None:
+        g = logsigmoid(-self) - logsigmoid(self) * pos_weight
+    else:
+        g = -self
+    g = grad * g
+    if weight is not None:
+        g = g * weight
+    return _reduce_grad(g, reduction, _numel(self, target))
+
+
+@defop(node="BinaryCrossEntropyWithLogitsBackward0", tensors=("weight", "pos_weight"), grads={
+    "self": _bce_logits_grad,
+    "target": _bce_logits_target_grad,
+})
+def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    """``binary_cross_entropy(sigmoid(x), t)`` computed stably from the logits ``x``:
+    ``(1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)``."""
+    log_sig = np.minimum(self, 0) - np.log1p(np.exp(-np.abs(self)))
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * self - log_weight * log_sig
+    else:
+        loss = (1 - target) * self - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce_np(np.asarray(loss).astype(self.dtype, copy=False), reduction)
+
+
+def _nll_pick(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+              ignore_index: int) -> tuple:
+    """(x with classes last, safe target, per-element weights with ignored entries 0)."""
+    if target.dtype.kind not in "iu":
+        name = _dtypes.from_numpy_dtype(target.dtype).name
+        name = {"float32": "Float", "float64": "Double", "bool": "Bool"}.get(name, name)
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+    if x.ndim == 1:
+        x, target = x[None], target[None]
+    if x.ndim > 2:
+        x = np.moveaxis(x, 1, -1)
+    if x.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    if x.shape[:-1] != target.shape:
+        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                           f"{list(target.shape)}")
+    n_classes = x.shape[-1]
+    valid = target != ignore_index
+    bad = valid & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {int(target[bad].flat[0])} is out of bounds.")
+    safe = np.where(valid, target, 0)
+    if weight is not None:
+        w = weight.astype(x.dtype, copy=False)[safe] * valid
+    else:
+        w = valid.astype(x.dtype)
+    return x, safe, w
+
+
+@defop(node="NllLossBackward0", tensors=("target", "weight"), grads={
+    "self": lambda grad, self_shape, target, weight, reduction, ignore_index: _nll_loss_backward(
+        grad, target, weight, reduction, ignore_index, self_shape),
+})
+def nll_loss(self, target, weight=None, reduction="mean", ignore_index=-100):
+    """The negative log-likelihood ``-w[t] * input[n, t]`` of class-index targets.
+
+    Shape:
+        input (C), (N, C) or (N, C, d1, ...); target (), (N) or (N, d1, ...).
+    """
+    squeeze = self.ndim == 1
+    x, safe, w = _nll_pick(self, target, weight, ignore_index)
+    picked = np.take_along_axis(x, safe[..., None], axis=-1)[..., 0]
+    loss = -picked * w
+    if reduction == "none":
+        return loss[0] if squeeze else loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(loss.sum() / w.sum(), dtype=x.dtype)
+
+
+@defop(node="NllLossBackwardBackward0", tensors=("target", "weight"), grads={
+    "grad_output": lambda grad, target, weight, reduction, ignore_index: nll_loss(
+        grad, target, weight, reduction, ignore_index),
+})
+def _nll_loss_backward(grad_output, target, weight, reduction, ignore_index, self_shape):
+    out = np.zeros(self_shape, dtype=grad_output.dtype)
+    view = out[None] if len(self_shape) == 1 else out
+    x, safe, w = _nll_pick(view, target, weight, ignore_index)
+    g = grad_output
+    if reduction == "none":
+        g = g[None] if len(self_shape) == 1 else g
+    elif reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = g / w.sum()
+    vals = -w * g
+    np.put_along_axis(x, safe[..., None], vals[..., None].astype(out.dtype), axis=-1)
+    return out
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _layer_norm_stats(input: Tensor, n_norm: int, eps: float) -> tuple:
+    dims = tuple(range(input.dim() - n_norm, input.dim()))
+    mean = input.mean(dims, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(dims, keepdim=True)
+    rstd = (var + eps) ** -0.5
+    return dims, xc * rstd, rstd
+
+
+def _layer_norm_input_grad(grad, input, normalized_shape, weight, eps):
+    dims, xhat, rstd = _layer_norm_stats(input, len(normalized_shape), eps)
+    g = grad * weight if weight is not None else grad
+    return rstd * (g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True))
+
+
+def _layer_norm_weight_grad(grad, input, normalized_shape, eps):
+    _, xhat, _ = _layer_norm_stats(input, len(normalized_shape), eps)
+    return grad * xhat       # the engine sums over the batch dims (Note [Unbroadcast])
+
+
+@defop(node="NativeLayerNormBackward0", tensors=("weight", "bias"), grads={
+    "input": _layer_norm_input_grad,
+    "weight": _layer_norm_weight_grad,
+    "bias": lambda grad: grad,
+})
+def native_layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims, then ``* weight + bias``."""
+    shape = tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape):] != shape or input.ndim < len(shape):
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    x = _as_float(input)
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    out = xc / np.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out.astype(x.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+def _counts(indices: np.ndarray, num_weights: int) -> np.ndarray:
+    return np.bincount(indices.reshape(-1), minlength=num_weights)
+
+
+@defop(node="EmbeddingBackward0", tensors=("indices",), grads={
+    "weight": lambda grad, weight_shape, indices, padding_idx, scale_grad_by_freq:
+        _embedding_backward(grad, indices, weight_shape[0], padding_idx, scale_grad_by_freq),
+})
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False):
+    """Rows of ``weight`` picked by integer ``indices``: (*) -> (*, embedding_dim)."""
+    if indices.dtype.kind not in "iu":
+        name = _dtypes.from_numpy_dtype(indices.dtype).name
+        name = {"float32": "Float", "float64": "Double"}.get(name, name)
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got torch.{name}Tensor "
+                           "instead (while checking arguments for embedding)")
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        raise IndexError("index out of range in self")
+    return weight[indices]
+
+
+@defop(node="EmbeddingDenseBackwardBackward0", tensors=("indices",), grads={
+    "grad_output": lambda grad, indices, padding_idx, scale_grad_by_freq, num_weights:
+        _embedding_double_backward(grad, indices, padding_idx, scale_grad_by_freq, num_weights),
+})
+def _embedding_backward(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq):
+    dim = grad_output.shape[-1]
+    flat_idx = indices.reshape(-1)
+    g = grad_output.reshape(-1, dim)
+    if scale_grad_by_freq:
+        g = g / _counts(indices, num_weights)[flat_idx][:, None]
+    if padding_idx >= 0:
+        g = g * (flat_idx != padding_idx)[:, None]
+    out = np.zeros((num_weights, dim), dtype=grad_output.dtype)
+    np.add.at(out, flat_idx, g)
+    return out
+
+
+def _embedding_double_backward(grad, indices, padding_idx, scale_grad_by_freq, num_weights):
+    rows = embedding(grad, indices)
+    arr = indices._data
+    scale = np.ones(arr.shape, dtype=grad._data.dtype)
+    if scale_grad_by_freq:
+        scale = scale / _counts(arr, num_weights)[arr]
+    if padding_idx >= 0:
+        scale = scale * (arr != padding_idx)
+    return rows * Tensor._make(scale[..., None])

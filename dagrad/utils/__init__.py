@@ -1,0 +1,1 @@
+"""``dagrad.utils``: checkpoint (and, with the nn issue, data loading)."""
