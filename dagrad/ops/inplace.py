@@ -101,15 +101,18 @@ def _snapshot_self(fn: Node, self: Tensor) -> None:
     saved = fn._saved
     if not saved:
         return
-    for k, v in saved.items():
-        if type(v) is SavedTensor and v.tensor is self:
-            snap = Tensor._make(self._data.copy())
-            snap.grad_fn = self.grad_fn
-            snap._rg = self._rg
-            snap._out_nr = self._out_nr
-            if self.grad_fn is None and self._rg:
-                snap._acc = self._acc
-            saved[k] = SavedTensor(snap)
+    v = saved.get("self")
+    if type(v) is not SavedTensor or v.tensor is not self:
+        return
+    if any(type(o) is SavedTensor and o.tensor is self for k, o in saved.items() if k != "self"):
+        return      # `y *= y`: `other` is the modified tensor too, so backward must fail
+    snap = Tensor._make(self._data.copy())
+    snap.grad_fn = self.grad_fn
+    snap._rg = self._rg
+    snap._out_nr = self._out_nr
+    if self.grad_fn is None and self._rg:
+        snap._acc = self._acc
+    saved["self"] = SavedTensor(snap)
 
 
 def _regenerate_views(root: Tensor, modified: Tensor) -> None:
