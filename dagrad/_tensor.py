@@ -288,11 +288,13 @@ class Tensor:
         return 0 if self._vc is None else self._vc.v
 
     def _bump(self) -> None:
+        """Count an in-place change (and remember the user's line that made it)."""
+        from dagrad.autograd.graph import VersionCounter, user_site
         vc = self._vc
         if vc is None:
-            from dagrad.autograd.graph import VersionCounter
             vc = self._vc = VersionCounter()
         vc.v += 1
+        vc.site = user_site()
 
     @property
     def _is_view_flag(self) -> bool:

@@ -48,7 +48,7 @@ import numpy as np
 
 from dagrad import _errors
 from dagrad.autograd.grad_mode import STATE, no_grad
-from dagrad.autograd.graph import Node, SavedTensor, edge_of
+from dagrad.autograd.graph import Node, SavedTensor, edge_of, record_forward_stack
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
 
@@ -103,9 +103,6 @@ CUSTOM_FUNCTION_VIEW_INPLACE = (
     "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
     "cloning the output of the custom Function."
 )
-# PyTorch omits "which is output n of Op," when the saved tensor has no grad_fn (a leaf).
-_VERSION_MISMATCH_NO_FN = _errors.VERSION_MISMATCH.replace(
-    ", which is output {output_nr} of {node},", "")
 
 
 class FunctionCtx:
@@ -161,6 +158,9 @@ class BackwardCFunction(Node, FunctionCtx):
         self._arg_edges: tuple = ()     # forward argument position -> edge index, or None
         self._out_meta: tuple = ()      # per output: (shape, np.dtype), None for non-tensors
 
+    def __repr__(self) -> str:
+        return f"<{__name__}.{type(self).__name__} object at {hex(id(self))}>"
+
     def __getattr__(self, item: str) -> Any:
         # Node.__getattr__ serves the registry's `_saved_<name>`; a ctx has none of those.
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
@@ -173,7 +173,7 @@ class BackwardCFunction(Node, FunctionCtx):
             raise RuntimeError(_errors.BACKWARD_TWICE)
         if saved is None:                     # still inside forward, or nothing recorded
             return tuple(self.to_save or ())
-        return tuple(None if s is None else _unpack(s, self) for s in saved)
+        return tuple(None if s is None else s.unpack(self) for s in saved)
 
     def _release(self) -> None:
         # PyTorch frees a custom node's buffers even when it saved nothing: reading
@@ -217,25 +217,6 @@ class BackwardCFunction(Node, FunctionCtx):
                 raise RuntimeError(_GRAD_FOR_NON_TENSOR.format(node=name, pos=pos + 1))
             out[e] = g
         return out
-
-
-def _unpack(s: SavedTensor, node: Node) -> Any:
-    """``s.unpack(node)``, with PyTorch's wording when a saved *input* was modified in place.
-
-    PyTorch names the saved tensor's current ``grad_fn`` (``Add`` after ``b.add_(1)``), and leaves
-    the "which is output n of" clause out for a leaf; ``SavedTensor.unpack`` names ``node``.
-    """
-    if s.hooks_packed is None and not s.is_output and s.vc.v != s.version:
-        from dagrad._tensor import legacy_type_name
-        t = s.tensor
-        arr = t._data
-        fn = t.grad_fn
-        fmt = _errors.VERSION_MISMATCH if fn is not None else _VERSION_MISMATCH_NO_FN
-        raise RuntimeError(fmt.format(
-            type_name=legacy_type_name(arr.dtype), shape=list(arr.shape), output_nr=s.output_nr,
-            node=fn._forward_name() if fn is not None else "", current=s.vc.v,
-            saved=s.version))
-    return s.unpack(node)
 
 
 class _SingleLevelFunction(FunctionCtx):
@@ -323,8 +304,6 @@ class Function(_SingleLevelFunction):
         return _apply(cls, args, kwargs, setup_ctx)
 
 
-_make_backward_cls(Function)
-
 
 def _apply(cls: type, args: tuple, kwargs: dict, setup_ctx: bool) -> Any:
     from dagrad._tensor import Tensor
@@ -344,6 +323,8 @@ def _apply(cls: type, args: tuple, kwargs: dict, setup_ctx: bool) -> Any:
         ctx.next_functions = tuple(edge_of(t) for t in tensor_args)
         ctx._meta = tuple((t._data.shape, t._data.dtype) if t._rg else None for t in tensor_args)
         ctx._arg_edges = tuple(arg_edges)
+        if STATE.anomaly:
+            record_forward_stack(ctx)
 
     with no_grad():
         if setup_ctx:
@@ -387,10 +368,18 @@ def _wrap_outputs(ctx: BackwardCFunction, outs: list, tensor_args: list,
         is_dirty = any(o is d for d in dirty)
         differentiable = (executable and not any(o is n for n in non_diff)
                           and o._data.dtype.kind in "fc")
-        if is_input and not is_dirty:
-            o = outs[i] = _alias(o, as_view=differentiable or not executable)
         if not differentiable:
+            if not o._rg:
+                if is_input and not is_dirty:
+                    outs[i] = _alias(o, as_view=True)
+            elif is_input:
+                outs[i] = _alias(o, as_view=False)        # a detached alias, as o.detach()
+            elif o._base is None:
+                o.grad_fn = None                           # o.detach_()
+                o._rg = False
             continue
+        if is_input and not is_dirty:
+            o = outs[i] = _alias(o, as_view=True)
         if is_dirty and o._base is not None:
             _rebase_dirty_view(ctx, o, i, outs, tensor_args)
             continue
@@ -398,7 +387,12 @@ def _wrap_outputs(ctx: BackwardCFunction, outs: list, tensor_args: list,
         o._rg = True
         o._out_nr = i
         if o._base is not None:
-            o._extras()["custom_function_view"] = (i, name)
+            ex = o._extras()
+            ex["custom_function_view"] = (i, name)
+            # Until check_inplace reads "custom_function_view", this flag makes an in-place op on
+            # the view fail (with the no_grad-view message) instead of silently bypassing the
+            # custom backward.
+            ex["view_no_grad"] = True
     return outs
 
 
@@ -463,7 +457,7 @@ def _save(ctx: BackwardCFunction, outputs: list) -> tuple:
 class Error(Node):
     """The node behind a ``once_differentiable`` backward's outputs: differentiating it raises."""
 
-    __slots__ = ("msg",)
+    __slots__ = ("msg", "_num_outputs")
 
     def name(self) -> str:
         return "torch::autograd::Error"

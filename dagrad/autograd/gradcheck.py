@@ -128,7 +128,9 @@ def _check_inputs(tupled_inputs: tuple) -> None:
                 stacklevel=4,
             )
         arr = inp._data
-        if not all(st > 0 or sz <= 1 for st, sz in zip(arr.strides, arr.shape, strict=True)):
+        # (NumPy gives empty arrays zero strides: nothing overlaps there)
+        if arr.size and not all(st > 0 or sz <= 1
+                                for st, sz in zip(arr.strides, arr.shape, strict=True)):
             raise RuntimeError(
                 f"The {idx}th input has a dimension with stride 0. gradcheck only "
                 "supports inputs that are non-overlapping to be able to "
@@ -573,11 +575,11 @@ def _random_grad_output(t: Tensor, noncontiguous: bool) -> Tensor:
     shape = t._data.shape
     if noncontiguous and len(shape) and t._data.size > 1:
         wide = shape[:-1] + (shape[-1] * 2,)
-        arr = (_random.uniform(wide) * 2 - 1).astype(dt)[..., ::2]
+        arr = np.asarray(_random.uniform(wide) * 2 - 1).astype(dt)[..., ::2]
     else:
-        arr = (_random.uniform(shape) * 2 - 1).astype(dt)
+        arr = np.asarray(_random.uniform(shape) * 2 - 1).astype(dt)
     if kind == "c":
-        arr = arr + 1j * (_random.uniform(shape) * 2 - 1).astype(dt)
+        arr = np.asarray(arr + 1j * (_random.uniform(shape) * 2 - 1)).astype(dt)
     out = Tensor._make(arr)
     out.requires_grad_(True)
     return out

@@ -10,6 +10,7 @@ reference counting the moment the last output Tensor is dropped.
 from __future__ import annotations
 
 import itertools
+import sys
 import weakref
 from typing import Any, Callable
 
@@ -43,12 +44,42 @@ class RemovableHandle:
 
 
 class VersionCounter:
-    """One per storage, shared by every view (and ``detach()``) of it. In-place ops bump it."""
+    """One per storage, shared by every view (and ``detach()``) of it. In-place ops bump it and
+    record where in the user's code they ran (``site``), for the version error."""
 
-    __slots__ = ("v",)
+    __slots__ = ("v", "site")
 
     def __init__(self) -> None:
         self.v = 0
+        self.site = None
+
+
+# Note [Source sites]
+# The version error names the user's line that modified the tensor in place and the line that
+# created the node which saved it, without anomaly mode. Each node keeps (filename, lineno) of
+# the first frame outside dagrad that created it: one short frame walk per recorded op.
+_DAGRAD_DIR = __file__.rsplit("/autograd/", 1)[0]
+_getframe = sys._getframe
+
+
+def user_site(depth: int = 2) -> tuple | None:
+    """(filename, lineno) of the innermost caller frame outside the dagrad package."""
+    f = _getframe(depth)
+    while f is not None:
+        code = f.f_code
+        if not code.co_filename.startswith(_DAGRAD_DIR):
+            return (code.co_filename, f.f_lineno)
+        f = f.f_back
+    return None
+
+
+def describe_site(site: tuple | None) -> str:
+    if site is None:
+        return "an unknown place"
+    import linecache
+    fn, line = site
+    src = linecache.getline(fn, line).strip()
+    return f'File "{fn}", line {line}' + (f": {src}" if src else "")
 
 
 _Tensor = None       # dagrad._tensor.Tensor, set on first unpack (import cycle)
@@ -120,6 +151,10 @@ class SavedTensor:
             current=self.vc.v, saved=self.version)
         if producer is None:
             msg = msg.replace(f"], which is output {nr} of , is at", "] is at")
+        # dagrad's addition (Note [Source sites]): where it happened, in the user's code.
+        msg += (f"\n  The tensor was modified in place at {describe_site(self.vc.site)}"
+                f"\n  and saved for backward by {node.name() if node is not None else 'a node'}, "
+                f"created at {describe_site(node._site if node is not None else None)}")
         raise RuntimeError(msg)
 
 
@@ -142,7 +177,8 @@ class Node:
     ``(None, 0)`` for inputs that need no gradient (constants, Python scalars).
     """
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hk", "_extra", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hk", "_extra", "_site",
+                 "__weakref__")
 
     # Subclasses created by the op registry set these.
     _op: Any = None
@@ -155,6 +191,7 @@ class Node:
         self._meta = ()
         self._hk = None
         self._extra = None
+        self._site = None
 
     def name(self) -> str:
         return type(self).__name__
@@ -249,7 +286,6 @@ class Node:
 
 
 _new = object.__new__
-_DAGRAD_DIR = __file__.rsplit("/autograd/", 1)[0]
 
 
 def record_forward_stack(node: Node) -> None:
@@ -268,6 +304,7 @@ def new_node(cls: type) -> Node:
     n._seq = next(_seq)
     n._hk = None
     n._extra = None
+    n._site = user_site(3)
     return n
 
 

@@ -189,11 +189,13 @@ def layout(ids: list[str], sizes: dict[str, tuple[float, float]],
         for n, v in zip(row, _pava(desired, weights, offsets), strict=True):
             x[n] = v
 
-    for it in range(8):
+    for it in range(10):
         for r in range(1, nranks):
             place(r, (up,) if it < 6 else (up, down))
         for r in range(nranks - 2, -1, -1):
             place(r, (down,) if it < 6 else (up, down))
+    for r in range(1, nranks):          # last: straighten chains below their inputs
+        place(r, (up,))
 
     # y coordinates: each layer as tall as its tallest box; boxes centred in their layer.
     rank_h = [max((sizes[n][1] for n in row if n in sizes), default=0.0) for row in order]

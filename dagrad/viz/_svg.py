@@ -73,11 +73,11 @@ def svg_text(g: VGraph, standalone: bool = True) -> str:
                f'width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" '
                f'font-family={quoteattr(FONT)} font-size="{FONT_SIZE}">')
     out.append('<defs>'
-               '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-               'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#5f6b73"/>'
+               '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+               'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#5f6b73"/>'
                '</marker>'
-               '<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-               'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#c2185b"/>'
+               '<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+               'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#c2185b"/>'
                '</marker></defs>')
     out.append(f'<rect width="{w:.0f}" height="{h:.0f}" fill="#ffffff"/>')
     out.append('<g class="edges" fill="none">')
@@ -120,6 +120,7 @@ header h1 {{ font-size: 16px; margin: 0; }}
 .legend i {{ width: 14px; height: 14px; border-radius: 4px; border: 1px solid; }}
 main {{ flex: 1; display: flex; min-height: 0; }}
 #canvas {{ flex: 1; overflow: auto; background: #fff; }}
+#canvas svg {{ display: block; margin: 0 auto; }}
 #panel {{ width: 340px; border-left: 1px solid #d0d7de; padding: 10px 14px; overflow: auto;
           background: #f6f8fa; }}
 #panel h2 {{ font-size: 15px; margin: 4px 0 8px; font-family: monospace; word-break: break-all; }}
@@ -187,6 +188,8 @@ const NODES = {data};
     }});
   }});
   svg.addEventListener("click", () => {{ pinned = null; highlight(null); show(null); }});
+  const start = decodeURIComponent(location.hash.slice(1));   // page.html#n3 opens on n3
+  if (start in NODES) {{ pinned = start; highlight(start); show(start); }}
 }})();
 </script>
 </body>

@@ -19,6 +19,25 @@ def _line(fn: Any, names: dict[int, str]) -> str:
     return f"{name}  {label + ' ' if label else ''}{shape_str(var.shape)}"
 
 
+# Note [Bounded indent]
+# A tree indents four columns per level, so a 10,000-op chain printed in full would be 200 MB of
+# spaces. Past MAX_DEPTH levels the indent stops growing: such a line starts with "…", which
+# stands for the outer levels, then shows the innermost levels of the tree's guide lines. Prefixes are kept as linked
+# (parent, segment) pairs and only those last levels are joined, so printing stays linear.
+MAX_DEPTH = 32
+ELIDED = "…   "
+
+
+def _prefix(link: tuple | None, connector: str) -> str:
+    segs = [connector]
+    while link is not None and len(segs) < MAX_DEPTH:
+        link, seg = link
+        segs.append(seg)
+    if link is not None:                 # deeper than MAX_DEPTH: "…" stands for the outer levels
+        segs[-1] = ELIDED
+    return "".join(reversed(segs))
+
+
 def graph_lines(var: Any, params: Any = None) -> list[str]:
     """The lines ``print_graph`` prints (see there)."""
     names = param_names(params)
@@ -31,21 +50,23 @@ def graph_lines(var: Any, params: Any = None) -> list[str]:
             what = "a leaf, no grad_fn" if t.requires_grad else "no grad_fn"
             lines.append(f"{label + ' ' if label else ''}{shape_str(t.shape)}  ({what})")
             continue
-        # Pre-order DFS on an explicit stack: (node, prefix of its line, prefix of its children).
-        stack: list[tuple[Any, str, str]] = [(t.grad_fn, "", "")]
+        # Pre-order DFS on an explicit stack of (node, guide lines above it, its connector).
+        stack: list[tuple[Any, tuple | None, str]] = [(t.grad_fn, None, "")]
         while stack:
-            fn, prefix, child_prefix = stack.pop()
+            fn, link, connector = stack.pop()
             if id(fn) in seen:
-                lines.append(f"{prefix}{_line(fn, names)}  {SEE_ABOVE}")
+                lines.append(f"{_prefix(link, connector)}{_line(fn, names)}  {SEE_ABOVE}")
                 continue
             seen.add(id(fn))
             keep.append(fn)
-            lines.append(prefix + _line(fn, names))
+            lines.append(_prefix(link, connector) + _line(fn, names))
             children = [u for u, _ in fn.next_functions if u is not None]
+            # The children's guide lines: this node's, plus a bar while it has more siblings.
+            child_link = None if not connector else (link, "    " if connector == "└── "
+                                                     else "│   ")
             for i in range(len(children) - 1, -1, -1):     # pushed in reverse: popped in order
                 last = i == len(children) - 1
-                stack.append((children[i], child_prefix + ("└── " if last else "├── "),
-                              child_prefix + ("    " if last else "│   ")))
+                stack.append((children[i], child_link, "└── " if last else "├── "))
     return lines
 
 
@@ -54,7 +75,8 @@ def print_graph(var: Any, params: Any = None, file: TextIO | None = None) -> Non
 
     A node reached a second time is printed again with ``(see above)`` and without its inputs.
     Leaves read ``AccumulateGrad  <name from params> <shape>``. Needs no recursion, so a graph
-    of any depth prints.
+    of any depth prints; below 32 levels the indent stops growing and lines start with ``…``
+    (Note [Bounded indent]).
 
     Args:
         var: the output Tensor, or a tuple of them (one tree each).
