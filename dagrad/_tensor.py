@@ -457,7 +457,8 @@ class Tensor:
             suffixes.append("requires_grad=True")
         fwd = self._extra.get("tangent") if self._extra else None
         if fwd is not None:
-            suffixes.append(f"tangent={fwd!r}")
+            # PyTorch prints a 0-dim tangent as a Python number: `tensor(6., tangent=3.0)`
+            suffixes.append(f"tangent={fwd.item()!r}" if fwd.dim() == 0 else f"tangent={fwd!r}")
         return _printing.tensor_repr(self._data, suffixes=suffixes,
                                      default_dtype=_dtypes.get_default_dtype().np)
 

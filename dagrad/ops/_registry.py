@@ -467,28 +467,55 @@ def defop(name: str | None = None, *, node: str | Callable | None, grads: dict |
 
 
 # Note [Observing op calls]
-# The profiler wraps every op call. To cost nothing when it is off, it swaps ``Op.__call__``
-# itself (Python looks special methods up on the type): ``set_observer(obs)`` installs a wrapper
-# that calls ``obs.op_begin(op, args, kwargs) -> token`` and ``obs.op_end(token, result)``;
-# ``set_observer(None)`` restores the plain call.
+# The profiler wraps every op call, and so does forward-mode AD. To cost nothing when they are
+# off, they swap ``Op.__call__`` itself (Python looks special methods up on the type):
+# ``set_observer(obs)`` installs a wrapper that calls ``obs.op_begin(op, args, kwargs) -> token``
+# and ``obs.op_end(token)``; ``set_forward_ad(fn)`` installs ``fn(op, call, args, kwargs)`` which
+# runs the op through ``call`` and attaches tangents. ``None`` removes either.
 _plain_call = Op.__call__
 _OBSERVER: Any = None
+_FORWARD_AD: Any = None
+
+
+def _fwd_call(self: Op, *args: Any, **kwargs: Any) -> Any:
+    return _FORWARD_AD(self, _plain_call, args, kwargs)
 
 
 def _observed_call(self: Op, *args: Any, **kwargs: Any) -> Any:
     obs = _OBSERVER
     token = obs.op_begin(self, args, kwargs)
     try:
-        out = _plain_call(self, *args, **kwargs)
+        if _FORWARD_AD is not None:
+            return _FORWARD_AD(self, _plain_call, args, kwargs)
+        return _plain_call(self, *args, **kwargs)
     finally:
         obs.op_end(token)
-    return out
+
+
+def _install() -> None:
+    if _OBSERVER is not None:
+        Op.__call__ = _observed_call
+    elif _FORWARD_AD is not None:
+        Op.__call__ = _fwd_call
+    else:
+        Op.__call__ = _plain_call
 
 
 def set_observer(obs: Any) -> None:
     global _OBSERVER
     _OBSERVER = obs
-    Op.__call__ = _observed_call if obs is not None else _plain_call
+    _install()
+
+
+def set_forward_ad(fn: Any) -> None:
+    global _FORWARD_AD
+    _FORWARD_AD = fn
+    _install()
+
+
+def plain_call(op: Op, *args: Any, **kwargs: Any) -> Any:
+    """Call ``op`` without any wrapper (no profiling, no tangents)."""
+    return _plain_call(op, *args, **kwargs)
 
 
 def registered_ops() -> dict[str, Op]:

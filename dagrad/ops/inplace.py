@@ -79,6 +79,8 @@ def commit(self: Tensor, result: Tensor) -> None:
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.") from None
     self._bump()
+    if result._extra and "tangent" in result._extra:        # forward AD: the tangent moves too
+        self._extras()["tangent"] = result._extra["tangent"]
     if fn is None:
         return
     if self._base is not None:
