@@ -134,7 +134,22 @@ def _jvp_call(op: Any, call: Any, args: tuple, kwargs: dict) -> Any:
     for o, tg in zip(outs, tangents, strict=True):
         if tg is not None:
             _set_tangent(o, tg)
+            _tangent_for_saved_output(o, tg)
     return out
+
+
+def _tangent_for_saved_output(o: Tensor, tg: Tensor) -> None:
+    """If ``o``'s node saved ``o`` itself (``result``), let the saved copy carry the tangent too,
+    so forward-over-reverse sees it (e.g. ``tanh``'s derivative uses its result)."""
+    from dagrad.autograd.graph import SavedTensor
+    fn = o.grad_fn
+    saved = fn._saved if fn is not None else None
+    if not saved:
+        return
+    r = saved.get("result")
+    for st in (r if isinstance(r, tuple) else (r,)):
+        if type(st) is SavedTensor and st.data is o._data:
+            st.tangent = tg
 
 
 def _tensor_args(args: tuple, kwargs: dict) -> list:

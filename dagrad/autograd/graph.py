@@ -92,7 +92,7 @@ class SavedTensor:
     (array, version counter) and rebuilt with ``grad_fn=node`` (Note [Graph ownership]).
     """
 
-    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "hooks")
+    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "hooks", "tangent")
 
     def __init__(self, t: Any, is_output: bool = False) -> None:
         vc = t._vc
@@ -104,6 +104,7 @@ class SavedTensor:
         self.vc = vc
         self.version = vc.v
         self.output_nr = t._out_nr
+        self.tangent = None         # forward AD: a saved output's tangent (set by forward_ad)
         if saved_hooks._STACK.hooks:
             pack, unpack = saved_hooks._STACK.hooks[-1]
             self.hooks = (pack(t), unpack)
@@ -131,6 +132,8 @@ class SavedTensor:
             _Tensor = _T
         out = _Tensor._make(self.data)
         out._vc = self.vc
+        if self.tangent is not None:
+            out._extra = {"tangent": self.tangent}
         if node is not None:
             out.grad_fn = node
             out._rg = True
