@@ -31,6 +31,7 @@ from dagrad.ops import (  # noqa: F401
     reshape, relu, sigmoid, sin, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unbind,
     unsqueeze, where)
 from dagrad import autograd  # noqa: F401
+from dagrad.serialization import load, save  # noqa: F401
 from dagrad.autograd.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled)
