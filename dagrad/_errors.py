@@ -36,6 +36,13 @@ MULTI_VIEW_INPLACE = (
     "views to be modified inplace. You should replace the inplace operation by an out-of-place "
     "one."
 )
+CUSTOM_FUNCTION_VIEW_INPLACE = (
+    "Output {output_nr} of {node} is a view and is being modified inplace. This view was created "
+    "inside a custom Function (or because an input was returned as-is) and the autograd logic "
+    "to handle view+inplace would override the custom backward associated with the custom "
+    "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
+    "cloning the output of the custom Function."
+)
 REQUIRES_GRAD_FACTORY = "Only Tensors of floating point and complex dtype can require gradients"
 REQUIRES_GRAD_ATTR = "only Tensors of floating point and complex dtype can require gradients"
 REQUIRES_GRAD_METHOD = "only Tensors of floating point dtype can require gradients"

@@ -452,7 +452,7 @@ class Tensor:
         from dagrad import _printing
         suffixes = []
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+            suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._rg:
             suffixes.append("requires_grad=True")
         fwd = self._extra.get("tangent") if self._extra else None

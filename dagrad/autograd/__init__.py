@@ -5,6 +5,7 @@ from typing import Any
 
 from dagrad.autograd import graph  # noqa: F401
 from dagrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
+from dagrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from dagrad.autograd.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled)
@@ -43,6 +44,14 @@ grad.__doc__ = "See ``dagrad.autograd.engine.grad``."
 def __getattr__(name: str) -> Any:
     # Submodules that need the whole package (gradcheck builds on ops) load on first use.
     if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
-        from dagrad.autograd import gradcheck as _gc
-        return getattr(_gc, name)
+        import importlib
+        mod = importlib.import_module("dagrad.autograd.gradcheck")
+        # importing the submodule bound the module to the package attribute `gradcheck`:
+        # rebind the three public names to the functions
+        for n in ("gradcheck", "gradgradcheck", "GradcheckError"):
+            globals()[n] = getattr(mod, n)
+        return globals()[name]
+    if name in ("functional", "forward_ad", "profiler"):
+        import importlib
+        return importlib.import_module(f"dagrad.autograd.{name}")
     raise AttributeError(f"module 'dagrad.autograd' has no attribute '{name}'")

@@ -428,9 +428,6 @@ def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
     lead = len(gs) - len(shape)
     ok = lead >= 0 and all(s == 1 or s == t for s, t in zip(shape, gs[lead:], strict=True))
     if not ok:
-        if int(np.prod(gs)) == int(np.prod(shape)) and len(gs) == 0 or len(shape) == 0 and \
-                g._data.size == 1:
-            return ops.reshape(g, shape)
         raise RuntimeError(_errors.INVALID_GRAD_SHAPE.format(
             node=fn.name(), i=i, got=list(gs), expected=list(shape)))
     dims = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape)

@@ -24,7 +24,7 @@ through ``apply``; the outputs get one graph node of class ``<ClassName>Backward
 Note [Custom Function edges]
 The node has one ``next_functions`` edge per *tensor* argument of ``forward`` (``(None, 0)`` for a
 tensor that does not require grad); non-tensor arguments get no edge. ``backward`` returns one
-value per argument, tensor or not, and ``_CustomNode.apply`` maps those values onto the edges
+value per argument, tensor or not, and ``BackwardCFunction.apply`` maps those values onto the edges
 (checking the count and that non-tensor arguments got ``None``). The engine then sums each
 gradient to its input's shape and casts it to its dtype (Note [Unbroadcast] in engine.py).
 
@@ -48,7 +48,8 @@ import numpy as np
 
 from dagrad import _errors
 from dagrad.autograd.grad_mode import STATE, no_grad
-from dagrad.autograd.graph import Node, SavedTensor, edge_of, record_forward_stack
+from dagrad.autograd.graph import (Node, SavedTensor, VersionCounter, edge_of,
+                                   record_forward_stack, user_site)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
 
@@ -96,13 +97,7 @@ _DIRTY_VIEW_NOT_FIRST = (
 )
 ONCE_DIFFERENTIABLE_ERROR = (
     "trying to differentiate twice a function that was marked with @once_differentiable")
-CUSTOM_FUNCTION_VIEW_INPLACE = (
-    "Output {output_nr} of {node} is a view and is being modified inplace. This view was created "
-    "inside a custom Function (or because an input was returned as-is) and the autograd logic "
-    "to handle view+inplace would override the custom backward associated with the custom "
-    "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
-    "cloning the output of the custom Function."
-)
+CUSTOM_FUNCTION_VIEW_INPLACE = _errors.CUSTOM_FUNCTION_VIEW_INPLACE
 
 
 class FunctionCtx:
@@ -304,10 +299,10 @@ class Function(_SingleLevelFunction):
         return _apply(cls, args, kwargs, setup_ctx)
 
 
-
 def _apply(cls: type, args: tuple, kwargs: dict, setup_ctx: bool) -> Any:
     from dagrad._tensor import Tensor
     ctx = cls._backward_cls()
+    ctx._site = user_site()                   # Note [Source sites] in graph.py
     tensor_args = []
     arg_edges = []
     for a in args:
@@ -408,7 +403,6 @@ def _check_dirty(t: Any) -> None:
 def _alias(t: Any, as_view: bool) -> Any:
     """A new Tensor on ``t``'s memory and version counter (PyTorch's ``view_as(self)``)."""
     from dagrad._tensor import Tensor
-    from dagrad.autograd.graph import VersionCounter
     out = Tensor._make(t._data)
     if t._vc is None:
         t._vc = VersionCounter()

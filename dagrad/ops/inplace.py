@@ -35,6 +35,10 @@ def check_inplace(self: Tensor) -> None:
         if self._rg and self.grad_fn is None:
             raise RuntimeError(_errors.LEAF_INPLACE)
         return
+    cfv = ex.get("custom_function_view") if ex else None
+    if cfv is not None and self._rg:
+        raise RuntimeError(_errors.CUSTOM_FUNCTION_VIEW_INPLACE.format(output_nr=cfv[0],
+                                                                       node=cfv[1]))
     if base._rg and base.grad_fn is None:
         raise RuntimeError(_errors.VIEW_OF_LEAF_INPLACE)
     if ex and ex.get("view_no_grad") and (base._rg or self._rg):
