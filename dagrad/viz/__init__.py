@@ -5,7 +5,7 @@
 
     x = torch.tensor([1., 2., 2.]).requires_grad_()
     q = x.norm()
-    print_graph(q, params={"x": x})          # LinalgVectorNormBackward0 / └── AccumulateGrad  x (3,)
+    print_graph(q, params={"x": x})          # the tree: LinalgVectorNormBackward0, its leaf
     make_dot(q, params={"x": x}).source      # DOT text; .render("q", format="png") with graphviz
     to_html(q, "q.html", params={"x": x})    # open in a browser: hover a box for its details
 

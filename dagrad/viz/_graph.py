@@ -30,6 +30,11 @@ from dagrad.autograd.graph import SavedTensor
 
 OUTPUT, OP, LEAF, BASE, SAVED = "output", "op", "leaf", "base", "saved"
 
+Outputs = Tensor | tuple[Tensor, ...] | list[Tensor]
+"""What the drawing functions draw: one output Tensor, or several."""
+Params = Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None
+"""Names for tensors: ``dict(model.named_parameters())``, or the (name, tensor) pairs."""
+
 
 @dataclass
 class VNode:
@@ -78,7 +83,7 @@ def shape_str(shape: Iterable[int]) -> str:
     return str(tuple(int(s) for s in shape))
 
 
-def as_outputs(var: Any) -> tuple[Tensor, ...]:
+def as_outputs(var: Outputs) -> tuple[Tensor, ...]:
     """A Tensor or a tuple/list of Tensors, as a tuple; TypeError for anything else."""
     outs = tuple(var) if isinstance(var, (tuple, list)) else (var,)
     if not outs:
@@ -92,7 +97,7 @@ def as_outputs(var: Any) -> tuple[Tensor, ...]:
     return outs
 
 
-def param_names(params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[int, str]:
+def param_names(params: Params) -> dict[int, str]:
     """``{id(tensor): name}`` from ``dict(model.named_parameters())`` or an iterable of pairs."""
     if params is None:
         return {}
@@ -202,7 +207,7 @@ def attrs_table(fn: Any, max_attr_chars: int) -> list[str]:
 class _Builder:
     """State of one walk: ids given so far, the nodes and edges found (Note [Iterative walk])."""
 
-    def __init__(self, params: Any, show_attrs: bool, show_saved: bool,
+    def __init__(self, params: Params, show_attrs: bool, show_saved: bool,
                  max_attr_chars: int) -> None:
         self.names = param_names(params)
         self.show_attrs = show_attrs
@@ -330,8 +335,8 @@ class _Builder:
                 rows.append((f"output {nr}", f"{shape_str(shape)} {_dtype_str(dtype)}"))
             var = getattr(fn, "variable", None)
             if isinstance(var, Tensor):
-                rows.append(("variable", f"{self.names.get(id(var), '-')} "
-                                         f"{shape_str(var.shape)}"))
+                label = self.names.get(id(var), "-")
+                rows.append(("variable", f"{label} {shape_str(var.shape)}"))
             for i, (u, nr) in enumerate(fn.next_functions):
                 target = "None" if u is None else f"{node_name(u)} [{self.ids[id(u)]}]"
                 rows.append((f"next_functions[{i}]", f"({target}, {nr})"))
@@ -344,7 +349,7 @@ class _Builder:
         return VGraph(self.nodes, self.edges)
 
 
-def build(var: Any, params: Any = None, show_attrs: bool = False, show_saved: bool = False,
+def build(var: Outputs, params: Params = None, show_attrs: bool = False, show_saved: bool = False,
           max_attr_chars: int = 50) -> VGraph:
     """Walk the graph behind ``var`` (a Tensor or a tuple of them) into a ``VGraph``.
 

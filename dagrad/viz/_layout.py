@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ def layout(ids: list[str], sizes: dict[str, tuple[float, float]],
     down: dict[str, list[str]] = {n: [] for n in rank_of}    # neighbours one layer below
     segs: list[list[tuple[str, str]]] = [[] for _ in range(nranks)]  # segs[r]: r -> r+1
     for chain in chains:
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             down[a].append(b)
             up[b].append(a)
             segs[rank_of[a]].append((a, b))

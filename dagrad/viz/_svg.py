@@ -11,7 +11,7 @@ import os
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from dagrad.viz._graph import BASE, LEAF, OP, OUTPUT, SAVED, VGraph, build
+from dagrad.viz._graph import BASE, LEAF, OP, OUTPUT, SAVED, Outputs, Params, VGraph, build
 from dagrad.viz._layout import layout
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
@@ -72,13 +72,11 @@ def svg_text(g: VGraph, standalone: bool = True) -> str:
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="dagrad-graph" '
                f'width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" '
                f'font-family={quoteattr(FONT)} font-size="{FONT_SIZE}">')
-    out.append('<defs>'
-               '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-               'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#5f6b73"/>'
-               '</marker>'
-               '<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-               'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#c2185b"/>'
-               '</marker></defs>')
+    out.append("<defs>" + "".join(
+        f'<marker id="{mid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+        f'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+        for mid, colour in (("arrow", "#5f6b73"), ("arrow-hl", "#c2185b"))) + "</defs>")
     out.append(f'<rect width="{w:.0f}" height="{h:.0f}" fill="#ffffff"/>')
     out.append('<g class="edges" fill="none">')
     for e, pts in zip(g.edges, lay.paths, strict=True):
@@ -206,8 +204,9 @@ def html_text(g: VGraph, title: str = "dagrad autograd graph") -> str:
     summary = f"{n_ops} graph node{'s' if n_ops != 1 else ''}, {len(g.edges)} edges"
     data = {n.id: {"title": n.title, "kind": n.kind, "rows": [list(r) for r in n.details]}
             for n in g.nodes}
-    # Inside <script>, "</" would end the script early: JSON allows the escape "<\/".
-    js = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script>, "</script" would end it early and "<!--" confuses the parser: JSON may
+    # write every "<" as "\u003c", and the page then holds no "<" from user text at all.
+    js = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return _PAGE.format(title=escape(title), legend=legend, summary=summary,
                         svg=svg_text(g, standalone=False), data=js)
 
@@ -217,7 +216,7 @@ def _write(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
-def to_html(var: Any, path: str | os.PathLike | None = None, params: Any = None, *,
+def to_html(var: Outputs, path: str | os.PathLike | None = None, params: Params = None, *,
             show_saved: bool = False, title: str = "dagrad autograd graph") -> str:
     """A self-contained HTML page drawing the graph behind ``var``; no dependency needed.
 
@@ -245,7 +244,7 @@ def to_html(var: Any, path: str | os.PathLike | None = None, params: Any = None,
     return text
 
 
-def save_svg(var: Any, path: str | os.PathLike | None = None, params: Any = None, *,
+def save_svg(var: Outputs, path: str | os.PathLike | None = None, params: Params = None, *,
              show_saved: bool = False) -> str:
     """Draw the graph behind ``var`` as a standalone SVG file (``to_html``'s drawing).
 

@@ -1,10 +1,10 @@
-"""``print_graph``: the autograd graph as a text tree for a terminal, like ``tree`` prints folders."""
+"""``print_graph``: the autograd graph as a text tree for a terminal, as ``tree`` prints folders."""
 from __future__ import annotations
 
 import sys
 from typing import Any, TextIO
 
-from dagrad.viz._graph import as_outputs, node_name, param_names, shape_str
+from dagrad.viz._graph import Outputs, Params, as_outputs, node_name, param_names, shape_str
 
 SEE_ABOVE = "(see above)"
 
@@ -22,8 +22,9 @@ def _line(fn: Any, names: dict[int, str]) -> str:
 # Note [Bounded indent]
 # A tree indents four columns per level, so a 10,000-op chain printed in full would be 200 MB of
 # spaces. Past MAX_DEPTH levels the indent stops growing: such a line starts with "…", which
-# stands for the outer levels, then shows the innermost levels of the tree's guide lines. Prefixes are kept as linked
-# (parent, segment) pairs and only those last levels are joined, so printing stays linear.
+# stands for the outer levels, then shows the innermost levels of the tree's guide lines.
+# Prefixes are kept as linked (parent, segment) pairs and only those last levels are joined,
+# so printing stays linear.
 MAX_DEPTH = 32
 ELIDED = "…   "
 
@@ -38,7 +39,7 @@ def _prefix(link: tuple | None, connector: str) -> str:
     return "".join(reversed(segs))
 
 
-def graph_lines(var: Any, params: Any = None) -> list[str]:
+def graph_lines(var: Outputs, params: Params = None) -> list[str]:
     """The lines ``print_graph`` prints (see there)."""
     names = param_names(params)
     seen: set[int] = set()
@@ -70,7 +71,7 @@ def graph_lines(var: Any, params: Any = None) -> list[str]:
     return lines
 
 
-def print_graph(var: Any, params: Any = None, file: TextIO | None = None) -> None:
+def print_graph(var: Outputs, params: Params = None, file: TextIO | None = None) -> None:
     """Print the graph behind ``var`` as a tree: each node, then its ``next_functions`` below it.
 
     A node reached a second time is printed again with ``(see above)`` and without its inputs.
