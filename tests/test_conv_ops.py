@@ -1,0 +1,110 @@
+"""Convolution, pooling and padding ops: gradcheck, double backward, PyTorch oracle."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dagrad as torch
+from dagrad.autograd.gradcheck import gradcheck, gradgradcheck
+from dagrad.ops import conv as C
+
+CONV_CASES = [  # N, C, H, W, O, k, stride, padding, dilation, groups
+    (2, 3, 7, 6, 4, 3, 1, 0, 1, 1),
+    (2, 4, 8, 7, 6, 3, 2, 1, 1, 2),
+    (1, 2, 9, 7, 2, 2, 3, 2, 2, 1),
+]
+
+
+def _conv_inputs(case, seed=0):
+    N, Ci, H, W, O, k, s, p, dl, g = case
+    rng = np.random.default_rng(seed)
+    x = torch.tensor(rng.standard_normal((N, Ci, H, W)), requires_grad=True)
+    w = torch.tensor(rng.standard_normal((O, Ci // g, k, k)), requires_grad=True)
+    b = torch.tensor(rng.standard_normal(O), requires_grad=True)
+    return x, w, b, (s, s), (p, p), (dl, dl), g
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_gradcheck_and_gradgradcheck(case) -> None:
+    x, w, b, s, p, dl, g = _conv_inputs(case)
+
+    def f(x, w, b):
+        return C._convolution(x, w, b, s, p, dl, g)
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    assert type(f(x, w, b).grad_fn).__name__ == "ConvolutionBackward0"
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_matches_torch_to_second_order(case) -> None:
+    tt = pytest.importorskip("torch")
+    x, w, b, s, p, dl, g = _conv_inputs(case)
+    xt, wt, bt = (tt.tensor(v.detach().numpy(), requires_grad=True) for v in (x, w, b))
+    y = C._convolution(x, w, b, s, p, dl, g)
+    yt = tt.nn.functional.conv2d(xt, wt, bt, s, p, dl, g)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    gy = np.random.default_rng(1).standard_normal(tuple(yt.shape))
+    gd = torch.autograd.grad(y, (x, w, b), torch.tensor(gy), create_graph=True)
+    gt = tt.autograd.grad(yt, (xt, wt, bt), tt.tensor(gy), create_graph=True)
+    for a, c in zip(gd, gt, strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), c.detach().numpy(), rtol=1e-12, atol=1e-12)
+    hd = torch.autograd.grad(sum((q * q).sum() for q in gd), (x, w))
+    ht = tt.autograd.grad(sum((q * q).sum() for q in gt), (xt, wt))
+    for a, c in zip(hd, ht, strict=True):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-11, atol=1e-11)
+
+
+POOL_CASES = [(2, 2, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), (2, 1, 0, 2, False)]
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_max_pool_gradcheck_and_torch(case) -> None:
+    k, s, p, dl, cm = case
+    rng = np.random.default_rng(2)
+    x = torch.tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
+    assert gradcheck(lambda x: C._max_pool(x, (k, k), (s, s), (p, p), (dl, dl), cm)[0], (x,))
+    assert gradgradcheck(lambda x: C._max_pool(x, (k, k), (s, s), (p, p), (dl, dl), cm)[0], (x,))
+    tt = pytest.importorskip("torch")
+    v, idx = C._max_pool(x, (k, k), (s, s), (p, p), (dl, dl), cm)
+    vt, it = tt.nn.functional.max_pool2d(tt.tensor(x.detach().numpy()), k, s, p, dl, cm,
+                                         return_indices=True)
+    np.testing.assert_array_equal(v.detach().numpy(), vt.numpy())
+    np.testing.assert_array_equal(idx.numpy(), it.numpy())
+    assert type(v.grad_fn).__name__ == "MaxPool2DWithIndicesBackward0"
+
+
+@pytest.mark.parametrize("case", [c for c in POOL_CASES if c[3] == 1])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool_gradcheck_and_torch(case, count_include_pad) -> None:
+    k, s, p, _, cm = case
+    rng = np.random.default_rng(3)
+    x = torch.tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
+
+    def f(x):
+        return C._avg_pool(x, (k, k), (s, s), (p, p), cm, count_include_pad, None)
+    assert gradcheck(f, (x,)) and gradgradcheck(f, (x,))
+    tt = pytest.importorskip("torch")
+    ref = tt.nn.functional.avg_pool2d(tt.tensor(x.detach().numpy()), k, s, p, cm,
+                                      count_include_pad)
+    np.testing.assert_allclose(f(x).detach().numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_constant_pad_nd_with_negative_pads() -> None:
+    x = torch.arange(12.).reshape(3, 4).requires_grad_()
+    y = C.constant_pad_nd(x, (1, 2, -1, 0))
+    assert y.shape == torch.Size([2, 7])
+    assert y.tolist()[0] == [0., 4., 5., 6., 7., 0., 0.]
+    y.sum().backward()
+    assert x.grad.tolist() == [[0.] * 4, [1.] * 4, [1.] * 4]
+    assert type(y.grad_fn).__name__ == "ConstantPadNdBackward0"
+
+
+def test_conv_error_messages() -> None:
+    x = torch.ones(1, 3, 5, 5)
+    w = torch.ones(2, 2, 3, 3)
+    with pytest.raises(RuntimeError, match=r"Given groups=1, weight of size \[2, 2, 3, 3\], "
+                                           r"expected input\[1, 3, 5, 5\] to have 2 channels, "
+                                           r"but got 3 channels instead"):
+        C._convolution(x, w, None, (1, 1), (0, 0), (1, 1), 1)
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
+        C._convolution(torch.ones(1, 2, 2, 2), w, None, (1, 1), (0, 0), (1, 1), 1)
