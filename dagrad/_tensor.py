@@ -287,14 +287,14 @@ class Tensor:
     def _version(self) -> int:
         return 0 if self._vc is None else self._vc.v
 
-    def _bump(self) -> None:
+    def _bump(self, site: bool = True) -> None:
         """Count an in-place change (and remember the user's line that made it)."""
         from dagrad.autograd.graph import VersionCounter, user_site
         vc = self._vc
         if vc is None:
             vc = self._vc = VersionCounter()
         vc.v += 1
-        vc.site = user_site()
+        vc.site = user_site() if site else None
 
     @property
     def _is_view_flag(self) -> bool:

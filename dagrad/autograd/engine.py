@@ -478,7 +478,7 @@ def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
         od = old._data
         if od.flags.writeable and od.shape == g._data.shape:
             np.add(od, g._data, out=od, casting="unsafe")
-            old._bump()
+            old._bump(site=False)
         else:
             var._grad = Tensor._make(od + g._data)
     if ex:

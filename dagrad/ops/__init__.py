@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from dagrad._tensor import Tensor
 from dagrad.ops import inplace
 from dagrad.ops.indexing import getitem, setitem  # noqa: F401
@@ -76,19 +78,30 @@ Tensor.where = _where_method
 
 
 # --------------------------------------------------------------------------- in-place methods
+# add_/sub_/mul_/div_ write straight into self's memory when nothing is recorded (the SGD update
+# `w -= lr * w.grad` under no_grad): no temporary, no copy.
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha == 1 and inplace.fast(self, other, np.add):
+        return self
     return inplace.apply(self, add, other, alpha=alpha)
 
 
 def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha == 1 and inplace.fast(self, other, np.subtract):
+        return self
     return inplace.apply(self, sub, other, alpha=alpha)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
+    if inplace.fast(self, other, np.multiply):
+        return self
     return inplace.apply(self, mul, other)
 
 
 def div_(self: Tensor, other: Any, *, rounding_mode: Any = None) -> Tensor:
+    if rounding_mode is None and self._data.dtype.kind in "fc" and \
+            inplace.fast(self, other, np.true_divide):
+        return self
     return inplace.apply(self, div, other, rounding_mode=rounding_mode)
 
 

@@ -48,6 +48,62 @@ def check_inplace(self: Tensor) -> None:
             output_nr=self._out_nr, node=self.grad_fn._forward_name()))
 
 
+def fast(self: Tensor, other: Any, ufunc: Any) -> bool:
+    """``self <op>= other`` directly in self's memory when no graph is recorded and dtypes agree
+    (same dtype, or a Python number of the same kind). Returns False to take the general path."""
+    if STATE.grad and (self._rg or (isinstance(other, Tensor) and other._rg)):
+        return False
+    check_inplace(self)
+    ex = self._extra
+    if ex and (ex.get("inference") or ex.get("tangent") is not None):
+        return False
+    dst = self._data
+    if isinstance(other, Tensor):
+        o = other._data
+        if o.dtype != dst.dtype or (ex and ex.get("tangent") is not None) or \
+                (other._extra and other._extra.get("tangent") is not None):
+            return False
+    elif type(other) is float:
+        if dst.dtype.kind not in "fc":
+            return False
+        o = other
+    elif type(other) is int:
+        if dst.dtype.kind not in "fciu":
+            return False
+        o = other
+    else:
+        return False
+    if not dst.flags.writeable:
+        return False
+    try:
+        ufunc(dst, o, out=dst)
+    except ValueError as e:
+        raise _translate_value_error_inplace(dst, o, e) from None
+    self._bump()
+    return True
+
+
+def _translate_value_error_inplace(dst: Any, o: Any, e: ValueError) -> Exception:
+    msg = str(e)
+    if "broadcast" in msg:
+        try:
+            full = np.broadcast_shapes(dst.shape, np.shape(o))
+        except ValueError:
+            from dagrad import _errors
+            a, b = dst.shape, np.shape(o)
+            n = max(len(a), len(b))
+            for i in range(n - 1, -1, -1):
+                off = n - 1 - i
+                sa = a[len(a) - 1 - off] if off < len(a) else 1
+                sb = b[len(b) - 1 - off] if off < len(b) else 1
+                if sa != sb and sa != 1 and sb != 1:
+                    return RuntimeError(_errors.BROADCAST.format(a=sa, b=sb, dim=i))
+            return RuntimeError(msg)
+        return RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast "
+                            f"shape {list(full)}")
+    return RuntimeError(msg)
+
+
 def apply(self: Tensor, op: Callable, *args: Any, **kwargs: Any) -> Tensor:
     """Run ``op(self, *args)`` and store the result in ``self`` (the body of every ``foo_``)."""
     check_inplace(self)
