@@ -96,6 +96,7 @@ class Op:
         self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
         # (position, saves) per differentiable non-list input, for _record's fast path
         self.simple_diff = tuple((self.index[p], self.saves_for[p]) for p in self.diff_params)
+        self.node_classes: dict[str, type] = {}
         if node is None:
             self.node_name = None
         elif isinstance(node, str):
@@ -359,8 +360,10 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
     """Create the graph node for one op call and connect ``results`` to it."""
     name = op.node_name
     if callable(name):
-        bound = dict(zip(op.params, vals, strict=True))
-        cls = node_class(name(**bound), op, op.outputs)
+        n = name(*vals)
+        cls = op.node_classes.get(n)
+        if cls is None:
+            cls = op.node_classes[n] = node_class(n, op, op.outputs)
     else:
         cls = op.node_cls
     node = _new_node(cls)
