@@ -51,7 +51,11 @@ def __getattr__(name: str) -> Any:
         for n in ("gradcheck", "gradgradcheck", "GradcheckError"):
             globals()[n] = getattr(mod, n)
         return globals()[name]
-    if name in ("functional", "forward_ad", "profiler"):
+    if name in ("functional", "forward_ad"):
         import importlib
         return importlib.import_module(f"dagrad.autograd.{name}")
     raise AttributeError(f"module 'dagrad.autograd' has no attribute '{name}'")
+
+
+from dagrad.autograd import profiler  # noqa: E402,F401
+from dagrad.autograd.trace import trace  # noqa: E402,F401

@@ -287,20 +287,27 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     if r is not None:
                         grads = list(r)
             if type(fn) is AccumulateGrad:
+                if observers:
+                    tokens = [o.node_begin(fn, grads) for o in observers]
                 if accumulate and grads[0] is not None:
                     _accumulate(fn, grads[0], create_graph)
+                if observers:
+                    for o, tk in zip(observers, tokens, strict=True):
+                        o.node_end(tk, fn, grads, [])
                 if hk is not None and hk.post:
                     for h in list(hk.post.values()):
                         h((), tuple(grads))
                 continue
             if all(g is None for g in grads):
                 in_grads = [None] * len(fn.next_functions)
-            elif anomaly:
-                in_grads = _apply_with_anomaly(fn, grads)
+            elif observers:
                 tokens = [o.node_begin(fn, grads) for o in observers]
-                in_grads = _validate(fn, fn.apply(grads))
+                in_grads = (_apply_with_anomaly(fn, grads) if anomaly
+                            else _validate(fn, fn.apply(grads)))
                 for o, tk in zip(observers, tokens, strict=True):
                     o.node_end(tk, fn, grads, in_grads)
+            elif anomaly:
+                in_grads = _apply_with_anomaly(fn, grads)
             else:
                 in_grads = _validate(fn, fn.apply(grads))
             if hk is not None and hk.post:

@@ -21,9 +21,10 @@ import os
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import ContextDecorator
 from time import perf_counter_ns
-from typing import Any, Iterable
+from typing import Any, Self
 
 _get_tid = threading.get_native_id
 _DAGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -52,6 +53,10 @@ _ATEN_NAMES = {
     "_scalar_like": "aten::scalar_tensor",
     "_to_copy": "aten::_to_copy",
     "_unsafe_view": "aten::_unsafe_view",
+    "_convolution": "aten::_convolution",
+    "_conv_input_grad": "aten::convolution_backward",
+    "_conv_weight_grad": "aten::convolution_backward",
+    "_div_scalar": "aten::div",
 }
 
 
@@ -169,7 +174,9 @@ class _Collector:
         for i, rec in enumerate(self.records):
             name = rec[_NAME]
             evt = FunctionEvent(
-                id=i, name=name, thread=rec[_TID], start_us=(rec[_START] - t0) / 1000.0,
+                # PyTorch averages all steps together: ProfilerStep#3 is listed as ProfilerStep*
+                id=i, name="ProfilerStep*" if name.startswith("ProfilerStep#") else name,
+                trace_name=name, thread=rec[_TID], start_us=(rec[_START] - t0) / 1000.0,
                 end_us=(rec[_END] - t0) / 1000.0, input_shapes=rec[_SHAPES] or [],
                 stack=rec[_STACK] or [], scope=rec[_SCOPE], cpu_memory_usage=rec[_MEM],
                 sequence_nr=rec[_SEQ], is_user_annotation=rec[_SCOPE] == _SCOPE_USER)
@@ -229,7 +236,8 @@ class profile:
         enabled: False makes the block a no-op (no events).
         use_cuda: accepted for PyTorch compatibility; dagrad runs on the CPU only.
         use_device: the same (``None`` or ``"cpu"``).
-        record_shapes: store each event's input shapes (``key_averages(group_by_input_shape=True)``).
+        record_shapes: store each event's input shapes (for
+            ``key_averages(group_by_input_shape=True)``).
         profile_memory: store the bytes each op allocated for its outputs ("CPU Mem" columns).
         with_stack: store the Python stack (``file(line): function``) of each op call.
 
@@ -257,7 +265,7 @@ class profile:
         self._collector: _Collector | None = None
         self._function_events: EventList | None = None
 
-    def __enter__(self) -> profile:
+    def __enter__(self) -> Self:
         if not self.enabled:
             return self
         if self.entered:
@@ -359,7 +367,7 @@ class record_function(ContextDecorator):
         # As a decorator, each call (recursive ones too) gets its own range.
         return record_function(self.name, self.args)
 
-    def __enter__(self) -> record_function:
+    def __enter__(self) -> Self:
         c = _ACTIVE
         if c is not None:
             self._rec = c.begin(self.name, _SCOPE_USER, [] if c.record_shapes else None)
@@ -483,10 +491,10 @@ class FunctionEvent(FormattedTimesMixin):
     def __init__(self, id: int, name: str, thread: int, start_us: float, end_us: float,
                  input_shapes: list | None = None, stack: list | None = None, scope: int = 0,
                  cpu_memory_usage: int = 0, sequence_nr: int = -1,
-                 is_user_annotation: bool = False) -> None:
+                 is_user_annotation: bool = False, trace_name: str | None = None) -> None:
         self.id = id
         self.name = name
-        self.trace_name = name
+        self.trace_name = trace_name if trace_name is not None else name
         self.thread = thread
         self.time_range = Interval(start_us, end_us)
         self.input_shapes = input_shapes if input_shapes is not None else []
@@ -580,7 +588,7 @@ class FunctionEventAvg(FormattedTimesMixin):
         self.count += other.count
         return self
 
-    def __iadd__(self, other: FunctionEvent | FunctionEventAvg) -> FunctionEventAvg:
+    def __iadd__(self, other: FunctionEvent | FunctionEventAvg) -> Self:
         return self.add(other)
 
     def __repr__(self) -> str:
@@ -837,5 +845,13 @@ def _build_table(events: EventList, sort_by: str | None = None, header: str | No
     return "".join(result)
 
 
-__all__ = ["profile", "record_function", "is_profiler_enabled", "EventList", "FunctionEvent",
-           "FunctionEventAvg", "Interval", "aten_name"]
+__all__ = [
+    "EventList",
+    "FunctionEvent",
+    "FunctionEventAvg",
+    "Interval",
+    "aten_name",
+    "is_profiler_enabled",
+    "profile",
+    "record_function",
+]

@@ -473,7 +473,7 @@ def defop(name: str | None = None, *, node: str | Callable | None, grads: dict |
 # The profiler wraps every op call, and so does forward-mode AD. To cost nothing when they are
 # off, they swap ``Op.__call__`` itself (Python looks special methods up on the type):
 # ``set_observer(obs)`` installs a wrapper that calls ``obs.op_begin(op, args, kwargs) -> token``
-# and ``obs.op_end(token)``; ``set_forward_ad(fn)`` installs ``fn(op, call, args, kwargs)`` which
+# and ``obs.op_end(token, result)``; ``set_forward_ad(fn)`` installs ``fn(op, call, args, kwargs)`` which
 # runs the op through ``call`` and attaches tangents. ``None`` removes either.
 _plain_call = Op.__call__
 _OBSERVER: Any = None
@@ -487,12 +487,15 @@ def _fwd_call(self: Op, *args: Any, **kwargs: Any) -> Any:
 def _observed_call(self: Op, *args: Any, **kwargs: Any) -> Any:
     obs = _OBSERVER
     token = obs.op_begin(self, args, kwargs)
+    out = None
     try:
         if _FORWARD_AD is not None:
-            return _FORWARD_AD(self, _plain_call, args, kwargs)
-        return _plain_call(self, *args, **kwargs)
+            out = _FORWARD_AD(self, _plain_call, args, kwargs)
+        else:
+            out = _plain_call(self, *args, **kwargs)
+        return out
     finally:
-        obs.op_end(token)
+        obs.op_end(token, out)
 
 
 def _install() -> None:
