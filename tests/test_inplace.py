@@ -248,3 +248,24 @@ def test_inplace_vs_torch() -> None:
     import numpy as np
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12)
     assert outs[0] != [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_inference_tensors_refuse_inplace_outside_the_mode_and_saving() -> None:
+    with torch.inference_mode():
+        a = torch.ones(3)
+        b = a * 2
+    assert a.is_inference() and b.is_inference()
+    assert not (a * 2).is_inference()
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+            "a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")):
+        a.add_(1)
+    w = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+            "inference mode in computation tracked by autograd.")):
+        (w * a).sum()
+    with torch.inference_mode():
+        a.add_(1)                       # allowed inside the mode
+    assert a.tolist() == [2., 2., 2.]
