@@ -166,7 +166,10 @@ def _check_same_dtype_and_shape(a: np.ndarray, b: np.ndarray, eps: float, idx: A
 
 def _central_difference(func: Callable, inputs: tuple, arr: np.ndarray, where: Any,
                         delta: Any, norm: float, eps: float, idx: Any) -> list[np.ndarray]:
-    """``(f(x + delta) - f(x - delta)) / (2 * norm)`` per output, flattened; ``arr`` is x's memory."""
+    """``(f(x + delta) - f(x - delta)) / (2 * norm)`` per output, flattened.
+
+    ``arr`` is the input's own memory; ``arr[where]`` is perturbed in place and restored.
+    """
     orig = np.array(arr[where], copy=True)
     arr[where] = orig - delta
     try:

@@ -43,8 +43,8 @@ def sum_backward(grad: Any, shape: tuple, dim: Any, keepdim: bool) -> Any:
 
 def reduced_numel(shape: tuple, dim: Any) -> int:
     n = 1
-    for d in normalize_dims(dim, len(shape)) if dim is not None and dim != () else \
-            range(len(shape)):
+    for d in normalize_dims(dim, len(shape)) if dim is not None and len(
+            (dim,) if isinstance(dim, int) else dim) else range(len(shape)):
         n *= shape[d]
     return n
 

@@ -95,7 +95,9 @@ class Op:
         self.all_saves = frozenset(a for v in self.saves_for.values() for a in v)
         self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
         # (position, saves) per differentiable non-list input, for _record's fast path
-        self.simple_diff = tuple((self.index[p], self.saves_for[p]) for p in self.diff_params)
+        self.simple_diff = tuple((self.index[p], tuple(self._save_plan(a) for a in
+                                                       self.saves_for[p]))
+                                 for p in self.diff_params)
         self.node_classes: dict[str, type] = {}
         if node is None:
             self.node_name = None
@@ -108,6 +110,17 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<dagrad op {self.name}>"
+
+    def _save_plan(self, a: str) -> tuple:
+        """(name, kind, position): kind 0 = forward argument, 1 = the output, 2 = a shape."""
+        if a == "result":
+            return (a, 1, -1)
+        if a in self.index:
+            return (a, 0, self.index[a])
+        if a.endswith("_shape") and a[:-6] in self.index:
+            return (a, 2, self.index[a[:-6]])
+        raise TypeError(f"defop {self.name}: a formula names '{a}', which is neither an "
+                        "argument, 'result', '<argument>_shape', 'grad' nor 'grads'")
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # Ops are Tensor methods too: `x.exp()` is `exp(x)`.
@@ -370,6 +383,7 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
     if op.lists or op.outputs != 1:
         edges, meta, saved = _record_general(op, vals, results, node)
     else:
+        # the common case, kept tight: one output, no list arguments
         edges = []
         meta = []
         saved = {}
@@ -381,12 +395,30 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
                     edges.append((fn, v._out_nr) if fn is not None else (accumulator(v), 0))
                     d = v._data
                     meta.append((d.shape, d.dtype))
-                    for a in saves:
-                        if a not in saved:
-                            saved[a] = _save(op, a, vals, results)
+                    for key, kind, j in saves:
+                        if key in saved:
+                            continue
+                        if kind == 0:                       # a forward argument
+                            w = vals[j]
+                            saved[key] = SavedTensor(w) if isinstance(w, Tensor) else w
+                        elif kind == 1:                     # the output
+                            saved[key] = SavedTensor(results[0], True)
+                        else:                               # `<arg>_shape`
+                            w = vals[j]
+                            saved[key] = w._data.shape if isinstance(w, Tensor) else np.shape(w)
                     continue
             edges.append((None, 0))
             meta.append(None)
+        node.next_functions = tuple(edges)
+        node._meta = tuple(meta)
+        node._saved = saved
+        if STATE.anomaly:
+            record_forward_stack(node)
+        r = results[0]
+        r.grad_fn = node
+        r._rg = True
+        r._out_nr = 0
+        return
     node.next_functions = tuple(edges)
     node._meta = tuple(meta)
     node._saved = saved

@@ -76,7 +76,7 @@ def getitem(self: Tensor, index: Any) -> Tensor:
     out = self
     dim = 0
     applied = False
-    for i in full:
+    for pos, i in enumerate(full):
         if i is None:
             out = unsqueeze(out, dim)
             dim += 1
@@ -99,6 +99,10 @@ def getitem(self: Tensor, index: Any) -> Tensor:
                 raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
                                  "byte Variables are valid indices (got "
                                  f"{type(i).__name__})") from None
+            size = out.shape[dim] if dim < out.dim() else 0
+            if not -size <= k < size:
+                # PyTorch's indexing message (not select()'s) counts the position in the index
+                raise IndexError(_errors.INDEX_OUT_OF_RANGE.format(index=k, dim=pos, size=size))
             out = select(out, dim, k)
             applied = True
     if not applied:

@@ -6,8 +6,9 @@ import numpy as np
 from dagrad import _dtypes, _errors
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
-from dagrad.ops.pointwise import conj
-from dagrad.ops.shape import squeeze, sum_to, transpose, unsqueeze
+from dagrad.autograd.grad_mode import STATE
+from dagrad.ops.pointwise import conj, scalar_type_name
+from dagrad.ops.shape import _unsafe_view, contiguous, reshape, transpose, unsqueeze
 
 
 def _same_dtype(a: np.ndarray, b: np.ndarray, what: str) -> None:
@@ -36,7 +37,9 @@ def dot(self, tensor):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
                            f"[{tensor.shape[0]}] to have the same number of elements, but got "
                            f"{self.shape[0]} and {tensor.shape[0]} elements respectively")
-    _same_dtype(self, tensor, "dot : expected both vectors")
+    if self.dtype != tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{scalar_type_name(self.dtype)} and {scalar_type_name(tensor.dtype)}")
     return np.dot(self, tensor)
 
 
@@ -51,7 +54,10 @@ def mv(self, vec):
     if self.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
                            f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
-    _same_dtype(self, vec, "expected m1 and m2")
+    if self.dtype != vec.dtype:
+        v, m = scalar_type_name(vec.dtype), scalar_type_name(self.dtype)
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {v}, {m}, and "
+                           f"{v}")
     return self @ vec
 
 
@@ -96,8 +102,58 @@ def _bmm(self, other):
             from None
 
 
+@defop(node="BmmBackward0", grads={
+    "self": lambda grad, mat2: bmm(grad, conj(transpose(mat2, 1, 2))),
+    "mat2": lambda grad, self: bmm(conj(transpose(self, 1, 2)), grad),
+})
+def bmm(self, mat2):
+    """Batched matrix product of (b, n, m) and (b, m, p) -> (b, n, p) (no broadcasting)."""
+    if self.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if mat2.shape[0] != self.shape[0] or mat2.shape[1] != self.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, "
+                           f"{mat2.shape[1]}].")
+    if self.dtype != mat2.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_type_name(self.dtype)} but found "
+                           f"{scalar_type_name(mat2.dtype)}")
+    return np.matmul(self, mat2)
+
+
+@defop(node="SqueezeBackward4", view=True,
+       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
+def _matmul_squeeze(self):
+    # PyTorch's matmul ends (m,) @ (m, p) with an in-place squeeze_(0): node SqueezeBackward4
+    return np.squeeze(self, 0)
+
+
+def _should_fold(tensor1: Tensor, tensor2: Tensor) -> bool:
+    """PyTorch's ``should_fold`` (ATen LinearAlgebra.cpp): fold the larger operand's batch dims
+    into matrix rows and call mm/mv, instead of a batched matmul."""
+    larger = tensor1.dim() >= tensor2.dim()
+    t1 = tensor1 if larger else tensor2.mT
+    dim_t2 = tensor2.dim() if larger else tensor1.dim()
+    if not (t1.dim() >= 3 and dim_t2 <= 2):
+        return False
+    t2_requires_grad = tensor2.requires_grad if larger else tensor1.requires_grad
+    if t2_requires_grad and STATE.grad:
+        return True             # folding copies t1 but avoids an expanded t2 in the backward
+    if tensor1.dim() == 2:
+        return False
+    if t1.numel() == 0:
+        return True
+    shape, strides = tuple(t1.shape), t1.stride()
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(t1.dim() - 2))
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy's rank rules: dot, mv, mm or batched broadcasting matmul.
+
+    The graph is PyTorch's (ATen ``_matmul_impl``): ``(n,) @ (n, p)`` is ``mm`` then an
+    in-place squeeze; a batch times a matrix or vector is folded into one ``mm``/``mv``
+    (``UnsafeViewBackward0``); other batches use a broadcasting batched product.
 
     Shape:
         (n,) @ (n,) -> (); (n, m) @ (m,) -> (n,); (m,) @ (m, p) -> (p,);
@@ -119,25 +175,26 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        if input.shape[0] != other.shape[0]:
-            raise RuntimeError(_errors.MM_SHAPES.format(a0=1, a1=input.shape[0],
-                                                        b0=other.shape[0], b1=other.shape[1]))
-        return squeeze(mm(unsqueeze(input, 0), other), 0)
+        return _matmul_squeeze(mm(unsqueeze(input, 0), other))
     if da == 2 and db == 2:
         return mm(input, other)
-    if db == 1:
-        return squeeze(_bmm(input, unsqueeze(other, -1)), -1)
-    if da == 1:
-        return squeeze(_bmm(unsqueeze(input, 0), other), -2)
-    return _bmm(input, other)
+    if _should_fold(input, other):
+        transpose_out = db > da
+        t1 = other.mT if transpose_out else input
+        t2 = (input.t() if da == 2 else input) if transpose_out else other
+        out_shape = tuple(t1.shape[:-1])
+        rows = int(np.prod(out_shape))
+        t1_folded = reshape(t1, (rows, t1.shape[-1]))
+        if t2.dim() == 2:
+            out = _unsafe_view(mm(t1_folded, t2), out_shape + (t2.shape[1],))
+            return contiguous(out.mT) if transpose_out else out
+        return _unsafe_view(mv(t1_folded, t2), out_shape)
+    # batched: pad 1-D operands to matrices, broadcast the batch dims, one batched product
+    a = unsqueeze(input, 0) if da == 1 else input
+    b = unsqueeze(other, -1) if db == 1 else other
+    out = _bmm(a, b)
+    if da == 1 or db == 1:
+        shape = tuple(out.shape)
+        out = _unsafe_view(out, shape[:-2] + (shape[-1],) if da == 1 else shape[:-1])
+    return out
 
-
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Batched matrix product of (b, n, m) and (b, m, p)."""
-    if input.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else
-                           "batch2 must be a 3D tensor")
-    return _bmm(input, mat2)
-
-
-_ = sum_to

@@ -11,7 +11,6 @@ import builtins
 
 import numpy as np
 
-from dagrad import _dtypes
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
 
@@ -104,7 +103,8 @@ def _conj(v: object) -> object:
 
 
 def _div_node(self, other, rounding_mode=None) -> str:
-    return "DivBackward0" if rounding_mode is None else "DivBackward1"
+    # ATen: div.Tensor (a Python scalar is wrapped into a tensor) / div.Tensor_mode
+    return "DivBackward0" if rounding_mode is None else "DivBackward2"
 
 
 def _div_self(grad, other, rounding_mode):
@@ -357,7 +357,7 @@ def clamp(self, min=None, max=None):
         tensor([0.0000, 0.5000, 2.0000])
     """
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("dagrad.clamp: At least one of 'min' or 'max' must not be None")
     out = self
     if min is not None:
         out = np.maximum(out, min)
@@ -378,7 +378,12 @@ def floor_divide(self, other):
         return np.floor_divide(self, other)
 
 
-@defop(node="RemainderBackward0", promote="common", grads={
+def _remainder_node(self, other) -> str:
+    # ATen: remainder.Scalar is RemainderBackward0, remainder.Tensor RemainderBackward1
+    return "RemainderBackward1" if isinstance(other, Tensor) else "RemainderBackward0"
+
+
+@defop(node=_remainder_node, promote="common", grads={
     "self": lambda grad: grad,
     "other": lambda grad, self, other: -grad * floor_divide(self, other),
 })
@@ -391,19 +396,33 @@ def remainder(self, other):
 # --------------------------------------------------------------------------- complex helpers
 
 
-@defop(node="ConjBackward0", grads={"self": lambda grad: conj(grad)})
-def conj(self):
-    """Complex conjugate (a copy; real tensors come back unchanged)."""
-    return np.conjugate(self) if self.dtype.kind == "c" else self
+@defop(name="conj", node="ConjBackward0", grads={"self": lambda grad: conj(grad)})
+def _conj(self):
+    return np.conjugate(self)
 
 
-@defop(node="RealBackward0", grads={"self": lambda grad: grad})
-def real(self):
-    """The real part (a view for complex input)."""
+def conj(self: Tensor) -> Tensor:
+    """Complex conjugate (a copy); a real tensor is returned itself, as in PyTorch.
+
+    Example:
+        >>> dagrad.tensor([1 + 2j]).conj()
+        tensor([1.-2.j])
+    """
+    return _conj(self) if self._data.dtype.kind == "c" else self
+
+
+# PyTorch computes real/imag as view_as_real(z).select(-1, 0 or 1): the node is SelectBackward0.
+@defop(name="real", node="SelectBackward0", grads={"self": lambda grad: grad})
+def _real(self):
     return self.real
 
 
-@defop(node="ImagBackward0", grads={"self": lambda grad: grad * 1j})
+def real(self: Tensor) -> Tensor:
+    """The real part; a real tensor is returned itself, as in PyTorch."""
+    return _real(self) if self._data.dtype.kind == "c" else self
+
+
+@defop(node="SelectBackward0", grads={"self": lambda grad: grad * 1j})
 def imag(self):
     """The imaginary part."""
     if self.dtype.kind != "c":
@@ -483,38 +502,48 @@ def logical_not(self):
     return np.logical_not(self)
 
 
-def _bitwise_check(a, b=None):
+_SCALAR_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def scalar_type_name(dt: np.dtype) -> str:
+    """PyTorch's ScalarType name of a NumPy dtype (``Float`` for float32), as its messages say."""
+    return _SCALAR_TYPE[np.dtype(dt).name]
+
+
+def _bitwise_check(name, a, b=None):
     for v in (a, b):
         if isinstance(v, np.ndarray) and v.dtype.kind in "fc":
-            raise RuntimeError(f'"bitwise_cpu" not implemented for '
-                               f"'{_dtypes.from_numpy_dtype(v.dtype).name.capitalize()}'")
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{scalar_type_name(v.dtype)}'")
 
 
 @defop(node=None, promote="common", tensors=("self", "other"))
 def bitwise_and(self, other):
     """Bitwise AND of integer/bool tensors (``&``)."""
-    _bitwise_check(self, other)
+    _bitwise_check("bitwise_and", self, other)
     return np.bitwise_and(self, other)
 
 
 @defop(node=None, promote="common", tensors=("self", "other"))
 def bitwise_or(self, other):
     """Bitwise OR of integer/bool tensors (``|``)."""
-    _bitwise_check(self, other)
+    _bitwise_check("bitwise_or", self, other)
     return np.bitwise_or(self, other)
 
 
 @defop(node=None, promote="common", tensors=("self", "other"))
 def bitwise_xor(self, other):
     """Bitwise XOR of integer/bool tensors (``^``)."""
-    _bitwise_check(self, other)
+    _bitwise_check("bitwise_xor", self, other)
     return np.bitwise_xor(self, other)
 
 
 @defop(node=None, tensors=("self",))
 def bitwise_not(self):
     """Bitwise NOT of integer/bool tensors (``~``)."""
-    _bitwise_check(self)
+    _bitwise_check("bitwise_not", self)
     return np.invert(self)
 
 
@@ -533,7 +562,7 @@ def where(condition, self, other):
             condition = condition.astype(bool)
         elif isinstance(condition, np.ndarray):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                               f"with dtype {_dtypes.from_numpy_dtype(condition.dtype).name.capitalize()}")
+                               f"with dtype {scalar_type_name(condition.dtype)}")
     out = np.where(condition, self, other)
     dt = _where_dtype(self, other)
     return out.astype(dt, copy=False) if dt is not None else out
@@ -596,7 +625,10 @@ def clone(self, memory_format=None):
 
 @defop(node="CopyBackwards", grads={"self": lambda grad: grad})
 def _copy_backwards(self):
-    """The copy AccumulateGrad makes of a gradient when ``create_graph=True`` (PyTorch: ``CopyBackwards``)."""
+    """The copy AccumulateGrad makes of a gradient when ``create_graph=True``.
+
+    PyTorch records it as ``CopyBackwards``.
+    """
     return np.array(self, copy=True)
 
 

@@ -47,10 +47,14 @@ def _mean_node(self, dim=None, keepdim=False, dtype=None) -> str:
     return "MeanBackward0" if dim is None else "MeanBackward1"
 
 
-@defop(node=_mean_node, grads={
-    "self": lambda grad, self_shape, dim, keepdim: _formulas.sum_backward(
-        grad, self_shape, dim, keepdim) / _formulas.reduced_numel(self_shape, dim),
-})
+def _mean_backward(grad, self_shape, dim, keepdim):
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None                                  # mean(x, dim=[]) reduces every dim
+    return _formulas.sum_backward(grad, self_shape, dim, keepdim) / _formulas.reduced_numel(
+        self_shape, dim)
+
+
+@defop(node=_mean_node, grads={"self": _mean_backward})
 def mean(self, dim=None, keepdim=False, dtype=None):
     """Arithmetic mean over ``dim`` (all dims if None); floating/complex input only.
 
@@ -75,7 +79,7 @@ def _norm_backward(grad, self, result, ord, dim, keepdim):
     grad = _formulas.unsqueeze_to(grad, shape, dim, keepdim)
     result = _formulas.unsqueeze_to(result, shape, dim, keepdim)
     if ord == 0:
-        return grad * 0
+        return (grad * 0).expand(shape)             # a grad of self's shape, not result's
     if ord == 1:
         return grad * sgn(self)
     if ord == 2:

@@ -74,11 +74,26 @@ def _unsafe_view(self, shape):
 
 
 def reshape(self: Tensor, *shape: Any) -> Tensor:
-    """Like ``view`` when the data allow it, else a copy (``CloneBackward0`` + ``UnsafeViewBackward0``)."""
+    """Like ``view`` when the data allow it, else a copy.
+
+    The nodes are PyTorch's: ``ViewBackward0`` (contiguous input), ``ReshapeAliasBackward0``
+    (non-contiguous but viewable), ``CloneBackward0`` + ``UnsafeViewBackward0`` (a copy).
+    """
     shape = _infer_shape(_shape_arg(shape), self._data.size)
-    if self._data.flags.c_contiguous or _viewable(self._data, shape):
+    if self._data.flags.c_contiguous:
         return _view(self, shape)
+    if _viewable(self._data, shape):
+        return _reshape_alias(self, shape)
     return _unsafe_view(clone_contiguous(self), shape)
+
+
+@defop(node="ReshapeAliasBackward0", view=True,
+       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
+def _reshape_alias(self, shape):
+    # reshape() of a non-contiguous tensor whose strides allow a view (PyTorch: _reshape_alias)
+    out = self.view()
+    out.shape = shape
+    return out
 
 
 def _viewable(arr: np.ndarray, shape: tuple) -> bool:
@@ -153,9 +168,9 @@ def _permute_back(grad, dims):
 def _permute(self, dims):
     d = _formulas.normalize_dims_seq(dims, self.ndim)
     if len(d) != self.ndim:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
-                           f"match the length of the desired ordering of dimensions i.e. input.dim()"
-                           f" = {self.ndim} is not equal to len(dims) = {len(d)}")
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {self.ndim} is not equal to len(dims) = {len(d)}")
     return np.transpose(self, d)
 
 
@@ -164,18 +179,20 @@ def permute(self: Tensor, *dims: Any) -> Tensor:
     return _permute(self, _shape_arg(dims))
 
 
-def _expand_shape(shape: tuple, size: tuple) -> tuple:
+def _expand_shape(shape: tuple, size: tuple, dtype: np.dtype) -> tuple:
     if len(size) < len(shape):
-        raise RuntimeError(f"expand(dagrad.FloatTensor{{{list(shape)}}}, size={list(size)}): the "
-                           "number of sizes provided ({}) must be greater or equal to the number "
-                           "of dimensions in the tensor ({})".format(len(size), len(shape)))
+        from dagrad._tensor import legacy_type_name
+        name = legacy_type_name(dtype)
+        raise RuntimeError(f"expand({name}{{{list(shape)}}}, size={list(size)}): the number of "
+                           f"sizes provided ({len(size)}) must be greater or equal to the number "
+                           f"of dimensions in the tensor ({len(shape)})")
     lead = len(size) - len(shape)
     out = []
     for i, s in enumerate(size):
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
-                                   "leading, non-existing dimension {i}")
+                                   f"leading, non-existing dimension {i}")
             out.append(s)
             continue
         cur = shape[i - lead]
@@ -184,8 +201,8 @@ def _expand_shape(shape: tuple, size: tuple) -> tuple:
         elif cur == 1 or cur == s:
             out.append(s)
         else:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
-                               f"({cur}) at non-singleton dimension {i}.  Target sizes: "
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({cur}) at non-singleton dimension {i}.  Target sizes: "
                                f"{list(size)}.  Tensor sizes: {list(shape)}")
     return tuple(out)
 
@@ -193,7 +210,7 @@ def _expand_shape(shape: tuple, size: tuple) -> tuple:
 @defop(node="ExpandBackward0", view=True,
        grads={"self": lambda grad, self_shape: sum_to(grad, self_shape)})
 def _expand(self, size):
-    return np.broadcast_to(self, _expand_shape(self.shape, size))
+    return np.broadcast_to(self, _expand_shape(self.shape, size, self.dtype))
 
 
 def expand(self: Tensor, *size: Any) -> Tensor:
@@ -255,14 +272,18 @@ def squeeze(self, dim=None):
 @defop(node="SelectBackward0", view=True, grads={
     "self": lambda grad, self_shape, dim, index: _select_backward(grad, self_shape, dim, index)})
 def select(self, dim, index):
-    """The slice at ``index`` along ``dim``, with that dim removed (``x[i]`` is ``select(x, 0, i)``)."""
+    """The slice at ``index`` along ``dim``, with that dim removed.
+
+    ``x[i]`` is ``select(x, 0, i)``.
+    """
     if self.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _formulas.normalize_dims(dim, self.ndim)[0]
     size = self.shape[d]
     index = int(index)
     if not -size <= index < size:
-        raise IndexError(_errors.INDEX_OUT_OF_RANGE.format(index=index, dim=d, size=size))
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(self.shape)} at dimension {d}")
     return self[(builtins.slice(None),) * d + (index, Ellipsis)]
 
 
@@ -347,7 +368,7 @@ def cat(tensors, dim=0):
         dagrad.Size([2, 2])
     """
     if len(tensors) == 0:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("dagrad.cat(): expected a non-empty list of Tensors")
     arrs = [a for a in tensors if not (a.ndim == 1 and a.shape[0] == 0)] or list(tensors)
     d = _formulas.normalize_dims(dim, arrs[0].ndim)[0]
     ref = arrs[0].shape

@@ -33,7 +33,6 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 import dagrad
-from dagrad import _dtypes
 from dagrad._tensor import Tensor
 
 __all__ = ["ErrorInput", "OpInfo", "SampleInput", "op_db", "to_numpy_args"]
@@ -43,8 +42,8 @@ __all__ = ["ErrorInput", "OpInfo", "SampleInput", "op_db", "to_numpy_args"]
 class SampleInput:
     """One call of an op: ``op(*args, **kwargs)``.
 
-    ``nondiff`` marks a sample at a point where the op is not differentiable (gradcheck skips
-    it); ``desc`` says what the sample exercises.
+    ``nondiff`` marks a sample that gradcheck skips: a point where the op is not differentiable,
+    or a float32 output (too coarse for finite differences); ``desc`` says what it exercises.
     """
 
     args: tuple
@@ -247,9 +246,7 @@ def _div_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
 
 
 def _div_node(s: SampleInput) -> str:
-    if s.kwargs.get("rounding_mode") is None:
-        return "DivBackward0"
-    return "DivBackward2" if isinstance(s.args[1], Tensor) else "DivBackward3"
+    return "DivBackward0" if s.kwargs.get("rounding_mode") is None else "DivBackward2"
 
 
 def _div_ref(x: np.ndarray, y: Any, rounding_mode: str | None = None) -> np.ndarray:
@@ -326,7 +323,7 @@ def _clamp_ref(x: np.ndarray, min: Any = None, max: Any = None) -> np.ndarray:
 
 def _clamp_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(SampleInput((dagrad.tensor([1.0]),)), RuntimeError,
-                     "torch.clamp: At least one of 'min' or 'max' must not be None")
+                     "dagrad.clamp: At least one of 'min' or 'max' must not be None")
 
 
 def _remainder_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
@@ -338,7 +335,7 @@ def _remainder_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
 
 
 def _remainder_node(s: SampleInput) -> str:
-    return "RemainderBackward0" if isinstance(s.args[1], Tensor) else "RemainderBackward1"
+    return "RemainderBackward1" if isinstance(s.args[1], Tensor) else "RemainderBackward0"
 
 
 def _cmp_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
@@ -389,7 +386,7 @@ def _bitwise_not_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
 def _bitwise_errors(name: str, nargs: int) -> Callable:
     def errors() -> Iterator[ErrorInput]:
         args = (dagrad.tensor([1.0, 2.0]),) * nargs
-        yield ErrorInput(SampleInput(args), RuntimeError,
+        yield ErrorInput(SampleInput(args), NotImplementedError,
                          f"\"{name}_cpu\" not implemented for 'Float'")
     return errors
 
@@ -428,8 +425,9 @@ def _minmax_binary_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
 def _to_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
     make = _Make(dtype, rg)
     other = dagrad.float32 if dtype == dagrad.float64 else dagrad.float64
-    yield SampleInput((make((2, 3)), other), desc=f"to {other.name}")
-    yield SampleInput((make(()), other), desc="0-dim")
+    yield SampleInput((make((2, 3)), other), desc=f"to {other.name}",
+                      nondiff=other == dagrad.float32)    # float32 finite differences are coarse
+    yield SampleInput((make(()), other), desc="0-dim", nondiff=other == dagrad.float32)
     yield SampleInput((make((2, 3)), _complex_of(dtype)), desc="to complex")
 
 
@@ -601,7 +599,7 @@ def _reshape_node(s: SampleInput) -> str:
     arr = x._data.view()
     try:
         arr.shape = tuple(int(d) for d in shape)
-        return "ViewBackward0"
+        return "ReshapeAliasBackward0"
     except AttributeError:
         return "UnsafeViewBackward0"
 
@@ -769,7 +767,7 @@ def _select_ref(x: np.ndarray, dim: int, index: int) -> np.ndarray:
 
 def _select_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), 1, 3)), IndexError,
-                     "index 3 is out of bounds for dimension 1 with size 3")
+                     "select(): index 3 out of range for tensor of size [2, 3] at dimension 1")
     yield ErrorInput(SampleInput((dagrad.tensor(1.0), 0, 0)), IndexError,
                      "select() cannot be applied to a 0-dim tensor.")
 
@@ -829,8 +827,8 @@ def _cat_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(SampleInput(([dagrad.ones(2, 3), dagrad.ones(2, 2)],)), RuntimeError,
                      "Sizes of tensors must match except in dimension 0. Expected size 3 but got "
                      "size 2 for tensor number 1 in the list.")
-    yield ErrorInput(SampleInput(([],)), RuntimeError,
-                     "torch.cat(): expected a non-empty list of Tensors")
+    yield ErrorInput(SampleInput(([],)), ValueError,
+                     "dagrad.cat(): expected a non-empty list of Tensors")
     yield ErrorInput(SampleInput(([dagrad.ones(2, 3), dagrad.ones(3)],)), RuntimeError,
                      "Tensors must have same number of dimensions: got 2 and 1")
 
@@ -918,6 +916,8 @@ def _getitem_node(s: SampleInput) -> str:
 def _getitem_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), 2)), IndexError,
                      "index 2 is out of bounds for dimension 0 with size 2")
+    yield ErrorInput(SampleInput((dagrad.ones(2, 3), (None, 0, -4))), IndexError,
+                     "index -4 is out of bounds for dimension 2 with size 3")
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), (0, 0, 0))), IndexError,
                      "too many indices for tensor of dimension 2")
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), dagrad.tensor([0, 5]))), IndexError,
@@ -987,8 +987,8 @@ def _mv_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), dagrad.ones(2))), RuntimeError,
                      "size mismatch, got input (2), mat (2x3), vec (2)")
     yield ErrorInput(SampleInput((dagrad.ones(2, 3), dagrad.ones(3, dtype=dagrad.float64))),
-                     RuntimeError, "expected m1 and m2 to have the same dtype, but got: float != "
-                     "double")
+                     RuntimeError, "addmv input tensors must have the same dtype, but got Double, "
+                     "Float, and Double")
 
 
 def _mm_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
@@ -1022,22 +1022,10 @@ def _matmul_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
 
 
 def _matmul_node(s: SampleInput) -> str:
+    """PyTorch's last node (samples whose operands both require grad)."""
     a, b = (t.dim() for t in s.args)
-    if a == 1 and b == 1:
-        return "DotBackward0"
-    if a == 2 and b == 1:
-        return "MvBackward0"
-    if a == 1 and b == 2:
-        return "SqueezeBackward1"
-    if a == 2 and b == 2:
-        return "MmBackward0"
-    if b == 1:
-        return "ViewBackward0" if a == 3 else "SqueezeBackward1"
-    if a == 1:
-        return "SqueezeBackward1"
-    if b == 2 or a == 2:
-        return "ViewBackward0" if b == 2 else "UnsafeViewBackward0"
-    return "UnsafeViewBackward0"
+    return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+            (2, 2): "MmBackward0", (2, 3): "CloneBackward0"}.get((a, b), "UnsafeViewBackward0")
 
 
 def _matmul_errors() -> Iterator[ErrorInput]:
@@ -1105,7 +1093,8 @@ op_db: list[OpInfo] = [
            error_inputs=_clamp_errors),
     OpInfo("floor_divide", ref=np.floor_divide,
            samples=binary_samples(other_low=0.5, other_high=2, scalar=2.0),
-           supports_grad=False, supports_gradgrad=False),
+           supports_grad=False, supports_gradgrad=False,
+           skips={"torch_grad": "PyTorch records a NotImplemented node; dagrad records none"}),
     OpInfo("__rfloordiv__", op=lambda x, v: v // x, ref=lambda x, v: np.floor_divide(v, x),
            samples=lambda dtype, rg: [SampleInput((_Make(dtype, False)((2, 3), 0.5, 2), 5.0))],
            supports_grad=False, supports_gradgrad=False, covers=("_scalar_like",)),
@@ -1113,11 +1102,11 @@ op_db: list[OpInfo] = [
     OpInfo("conj", ref=np.conjugate, samples=unary_samples(complex_too=True),
            grad_fn=lambda s: "ConjBackward0" if s.args[0].is_complex() else None),
     OpInfo("real", ref=np.real, samples=unary_samples(complex_too=True),
-           grad_fn=lambda s: "RealBackward0" if s.args[0].is_complex() else None),
+           grad_fn=lambda s: "SelectBackward0" if s.args[0].is_complex() else None),
     OpInfo("imag", ref=np.imag,
            samples=lambda dtype, rg: [s for s in unary_samples(complex_too=True)(dtype, rg)
                                       if s.args[0].is_complex()],
-           grad_fn="ImagBackward0",
+           grad_fn="SelectBackward0",
            error_inputs=lambda: [ErrorInput(SampleInput((dagrad.ones(2),)), RuntimeError,
                                             "imag is not implemented for tensors with non-complex "
                                             "dtypes.")]),
@@ -1169,7 +1158,7 @@ op_db: list[OpInfo] = [
            covers=("_view",)),
     OpInfo("reshape", ref=lambda x, s: x.reshape(s), samples=_reshape_samples,
            grad_fn=_reshape_node, error_inputs=_view_errors("reshape"),
-           covers=("_unsafe_view",)),
+           covers=("_unsafe_view", "_reshape_alias")),
     OpInfo("flatten", ref=_flatten_ref, samples=_flatten_samples, grad_fn=_flatten_node),
     OpInfo("t", ref=lambda x: x.T, samples=_t_samples,
            grad_fn=lambda s: "TBackward0", error_inputs=_t_errors),
@@ -1222,9 +1211,202 @@ op_db: list[OpInfo] = [
     OpInfo("mm", ref=np.matmul, samples=_mm_samples, grad_fn="MmBackward0",
            error_inputs=_mm_errors),
     OpInfo("matmul", ref=np.matmul, samples=_matmul_samples, grad_fn=_matmul_node,
-           error_inputs=_matmul_errors, covers=("_bmm",)),
+           error_inputs=_matmul_errors, covers=("_bmm", "_matmul_squeeze")),
     OpInfo("bmm", ref=np.matmul, samples=_bmm_samples, grad_fn="BmmBackward0",
-           error_inputs=_bmm_errors, covers=("_bmm",)),
+           error_inputs=_bmm_errors),
 ]
 
-_ = _dtypes
+
+
+# --------------------------------------------------------------------------- nn ops
+# The ops of dagrad/ops/nn_ops.py and dagrad/ops/conv.py, called through dagrad.nn.functional
+# (as user code calls them) and compared with torch.nn.functional.
+
+
+class _Lazy:
+    """``dagrad.nn.functional.<name>`` looked up on first call (op_db imports no nn code)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        import importlib
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def _nn(name: str, samples: Callable, grad_fn: Any, *, covers: tuple[str, ...] = (),
+        torch_name: str | None = None, module: str = "dagrad.nn.functional", **kw: Any) -> OpInfo:
+    return OpInfo(name, op=_Lazy(module, name), samples=samples,
+                  grad_fn=grad_fn, torch_fn=torch_name or f"nn.functional.{name}", covers=covers,
+                  **kw)
+
+
+def _with_kwargs(base: Callable, *variants: dict) -> Callable:
+    """``base`` samples, then the 2-D sample again with each kwargs variant."""
+    def samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+        yield from base(dtype, rg)
+        make = _Make(dtype, rg, seed=5)
+        for kw in variants:
+            yield SampleInput((make((2, 3), -3, 3, away=0.1),), dict(kw), desc=str(kw))
+    return samples
+
+
+def _softmax_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 3)),), {"dim": -1}, desc="dim=-1")
+    yield SampleInput((make((2, 3, 2)),), {"dim": 1}, desc="dim=1")
+    yield SampleInput((make(()),), {"dim": 0}, desc="0-dim")
+    yield SampleInput((make((0, 3)),), {"dim": 1}, desc="empty")
+
+
+def _logsumexp_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 3)), 1), desc="dim=1")
+    yield SampleInput((make((2, 3, 2)), (0, -1), True), desc="dims, keepdim")
+    yield SampleInput((make(()), 0), desc="0-dim")
+
+
+def _loss_samples(target_grad: bool, low: float = -2.0, high: float = 2.0, tlow: float = -2.0,
+                  thigh: float = 2.0, **extra: Any) -> Callable:
+    def samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+        make = _Make(dtype, rg)
+        for reduction in ("mean", "sum", "none"):
+            yield SampleInput((make((2, 3), low, high),
+                               make((2, 3), tlow, thigh, rg=rg and target_grad)),
+                              {"reduction": reduction, **extra}, desc=f"reduction={reduction}")
+        yield SampleInput((make((), low, high), make((), tlow, thigh, rg=rg and target_grad)),
+                          desc="0-dim")
+    return samples
+
+
+def _nll_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    target = dagrad.tensor([0, 2, 1, 2])
+    for reduction in ("mean", "sum", "none"):
+        yield SampleInput((make((4, 3)), target), {"reduction": reduction},
+                          desc=f"reduction={reduction}")
+    yield SampleInput((make((4, 3)), target), {"weight": make((3,), 0.5, 2, rg=False)},
+                      desc="weight")
+    yield SampleInput((make((4, 3)), target), {"ignore_index": 2}, desc="ignore_index")
+    yield SampleInput((make((3,)), dagrad.tensor(1)), desc="unbatched")
+
+
+def _cross_entropy_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((4, 3)), dagrad.tensor([0, 2, 1, 2])), desc="class indices")
+    p = np.exp(make.rng.uniform(-1, 1, (4, 3)))
+    yield SampleInput((make((4, 3)), dagrad.from_numpy((p / p.sum(1, keepdims=True)).astype(
+        dtype.np))), desc="probabilities")
+    yield SampleInput((make((4, 3)), dagrad.tensor([0, 2, 1, 2])), {"label_smoothing": 0.1},
+                      desc="label smoothing")
+
+
+def _addmm_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 4)), make((2, 3)), make((3, 4))), desc="matrix bias")
+    yield SampleInput((make((4,)), make((2, 3)), make((3, 4))), {"beta": 0.5, "alpha": 2},
+                      desc="vector bias, beta, alpha")
+
+
+def _layer_norm_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 3, 4)), (4,), make((4,)), make((4,))), desc="affine")
+    yield SampleInput((make((2, 3)), (2, 3)), desc="no affine, two dims")
+
+
+def _embedding_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((dagrad.tensor([[0, 2], [4, 2]]), make((5, 3))), desc="2-D indices")
+    yield SampleInput((dagrad.tensor([1, 0, 1]), make((5, 3))), {"padding_idx": 1},
+                      desc="padding_idx", nondiff=True)   # the padding row gets no gradient
+
+
+def _conv_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((1, 2, 4, 4)), make((3, 2, 3, 3)), make((3,))), desc="bias")
+    yield SampleInput((make((2, 2, 5, 4)), make((2, 2, 2, 3))), {"stride": 2, "padding": 1},
+                      desc="stride, padding")
+    yield SampleInput((make((1, 4, 4, 4)), make((2, 2, 2, 2))), {"groups": 2, "dilation": 2},
+                      desc="groups, dilation")
+
+
+def _conv1d_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 2, 5)), make((3, 2, 3)), make((3,))), {"padding": 1},
+                      desc="padding, bias")
+
+
+def _conv_transpose_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((1, 2, 3, 3)), make((2, 3, 2, 2)), make((3,))), {"stride": 2},
+                      desc="stride 2, bias")
+
+
+def _pool_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((1, 2, 4, 4)), 2), desc="kernel 2")
+    yield SampleInput((make((2, 1, 5, 4)), 3), {"stride": 1, "padding": 1},
+                      desc="stride 1, padding 1")
+
+
+def _pad_samples(dtype: Any, rg: bool) -> Iterator[SampleInput]:
+    make = _Make(dtype, rg)
+    yield SampleInput((make((2, 3)), (1, 2)), desc="last dim")
+    yield SampleInput((make((2, 3)), (1, 1, 2, 0)), {"value": 0.5}, desc="two dims, value")
+
+
+_ACT = unary_samples(-3, 3, away=0.1)
+_CONV = "dagrad.nn._functional_conv"
+
+op_db += [
+    _nn("leaky_relu", _with_kwargs(_ACT, {"negative_slope": 0.2}), "LeakyReluBackward0",
+        covers=("_leaky_relu_result",)),
+    _nn("elu", _with_kwargs(_ACT, {"alpha": 0.5}), "EluBackward0", covers=("_elu_result",)),
+    _nn("celu", _with_kwargs(_ACT, {"alpha": 2.0}), "CeluBackward0", covers=("_celu_result",)),
+    _nn("gelu", _with_kwargs(_ACT, {"approximate": "tanh"}), "GeluBackward0", covers=("_erf",)),
+    _nn("silu", _ACT, "SiluBackward0"),
+    _nn("softplus", _with_kwargs(_ACT, {"beta": 2.0, "threshold": 3.0}), "SoftplusBackward0"),
+    _nn("mish", _ACT, "MishBackward0"),
+    _nn("hardtanh", _with_kwargs(_ACT, {"min_val": -0.5, "max_val": 2.0}), "HardtanhBackward0"),
+    _nn("logsigmoid", _ACT, "LogSigmoidBackward0"),
+    _nn("hardsigmoid", unary_samples(-4, 4, away=0.1), "HardsigmoidBackward0",
+        skips={"torch_gradgrad": "PyTorch has no double backward for hardsigmoid"}),
+    _nn("hardswish", unary_samples(-4, 4, away=0.1), "HardswishBackward0"),
+    _nn("softshrink", _with_kwargs(_ACT, {"lambd": 1.0}), "SoftshrinkBackward0"),
+    _nn("hardshrink", _with_kwargs(_ACT, {"lambd": 1.0}), "HardshrinkBackward0"),
+    _nn("softmax", _softmax_samples, "SoftmaxBackward0"),
+    _nn("log_softmax", _softmax_samples, "LogSoftmaxBackward0"),
+    OpInfo("logsumexp", op=_Lazy("dagrad.ops.nn_ops", "logsumexp"), samples=_logsumexp_samples,
+           grad_fn="LogsumexpBackward0", torch_fn="logsumexp"),
+    _nn("mse_loss", _loss_samples(True), lambda s: "MseLossBackward0"),
+    _nn("smooth_l1_loss", _loss_samples(True, beta=0.5), "SmoothL1LossBackward0"),
+    _nn("huber_loss", _loss_samples(True, delta=0.5), "HuberLossBackward0"),
+    _nn("binary_cross_entropy", _loss_samples(False, 0.1, 0.9, 0, 1),
+        "BinaryCrossEntropyBackward0"),
+    _nn("binary_cross_entropy_with_logits", _loss_samples(True, tlow=0, thigh=1),
+        "BinaryCrossEntropyWithLogitsBackward0"),
+    _nn("nll_loss", _nll_samples, "NllLossBackward0",
+        covers=("_nll_loss_backward", "_div_scalar")),
+    _nn("cross_entropy", _cross_entropy_samples,
+        lambda s: "DivBackward1" if s.args[1].is_floating_point() else
+        "AddBackward0" if s.kwargs.get("label_smoothing") else "NllLossBackward0"),
+    OpInfo("addmm", op=_Lazy("dagrad.ops.nn_ops", "addmm"), samples=_addmm_samples,
+           grad_fn="AddmmBackward0", torch_fn="addmm"),
+    _nn("layer_norm", _layer_norm_samples, "NativeLayerNormBackward0",
+        covers=("native_layer_norm",)),
+    _nn("embedding", _embedding_samples, "EmbeddingBackward0", covers=("_embedding_backward",)),
+    _nn("conv2d", _conv_samples, "ConvolutionBackward0", module=_CONV,
+        covers=("_convolution", "_conv_input_grad", "_conv_weight_grad")),
+    _nn("conv1d", _conv1d_samples, "ConvolutionBackward0", module=_CONV),
+    _nn("conv_transpose2d", _conv_transpose_samples, "ConvolutionBackward0", module=_CONV,
+        covers=("_conv_transpose",)),
+    _nn("max_pool2d", _pool_samples, "MaxPool2DWithIndicesBackward0", module=_CONV,
+        covers=("_max_pool", "_max_pool_backward", "_take_indices")),
+    _nn("avg_pool2d", _pool_samples, "AvgPool2DBackward0", module=_CONV,
+        covers=("_avg_pool", "_avg_pool_backward")),
+    _nn("pad", _pad_samples, "ConstantPadNdBackward0", module=_CONV,
+        covers=("constant_pad_nd",)),
+]

@@ -1,0 +1,176 @@
+"""PyTorch as the oracle for every op in ``dagrad.testing.op_db``.
+
+For every op and sample (float32 and float64): output values and dtypes, the ``grad_fn`` node
+name, first-order gradients of ``sum((out * w).sum())`` for fixed random weights ``w``,
+second-order gradients (the gradient of ``sum((g * v).sum())`` over those gradients, built with
+``create_graph=True``), and, for the error inputs, the exception type and the exact message
+(dagrad writes ``dagrad.`` where PyTorch writes ``torch.``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dagrad
+from dagrad._tensor import Tensor
+from dagrad.testing import assert_close
+from dagrad.testing.op_db import OpInfo, SampleInput, op_db
+
+torch = pytest.importorskip("torch")
+
+TORCH_OPS = [o for o in op_db if "torch" not in o.skips]
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def to_torch(obj: Any) -> Any:
+    """The sample for PyTorch: same values, strides, dtypes and requires_grad."""
+    if isinstance(obj, Tensor):
+        arr = np.array(obj._data, copy=True, order="K")
+        t = torch.from_numpy(arr) if arr.ndim else torch.tensor(arr)
+        return t.requires_grad_(obj.requires_grad)
+    if isinstance(obj, dagrad.dtype):
+        return getattr(torch, obj.name)
+    if isinstance(obj, tuple):
+        return tuple(to_torch(o) for o in obj)
+    if isinstance(obj, list):
+        return [to_torch(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_torch(v) for k, v in obj.items()}
+    return obj
+
+
+def leaves(obj: Any) -> list:
+    if isinstance(obj, (Tensor, torch.Tensor)):
+        return [obj] if obj.requires_grad else []
+    if isinstance(obj, (list, tuple)):
+        return [t for o in obj for t in leaves(o)]
+    if isinstance(obj, dict):
+        return [t for o in obj.values() for t in leaves(o)]
+    return []
+
+
+def outputs(out: Any) -> tuple:
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def node_name(t: Any) -> str | None:
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def np_of(t: Any) -> np.ndarray:
+    if isinstance(t, Tensor):
+        return t._data
+    if t._is_zerotensor():                  # PyTorch's symbolic zeros (e.g. div rounding modes)
+        return np.zeros(tuple(t.shape), torch.empty(0, dtype=t.dtype).numpy().dtype)
+    return t.detach().resolve_conj().resolve_neg().numpy()
+
+
+def weighted_sum(lib: Any, outs: tuple, weights: list[np.ndarray]) -> Any:
+    """``sum((o * w).sum())`` over the outputs that require grad (the real part if complex)."""
+    total = None
+    for o, w in zip(outs, weights, strict=True):
+        if not o.requires_grad:
+            continue
+        term = (o * lib.from_numpy(w.copy()) if w.ndim else o * float(w)).sum()
+        if term.is_complex():
+            term = term.real
+        total = term if total is None else total + term
+    return total
+
+
+def weights_for(outs: tuple, rng: np.random.Generator) -> list[np.ndarray]:
+    real = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
+    res = []
+    for o in outs:
+        dt = np_of(o).dtype
+        res.append(np.asarray(rng.uniform(0.5, 1.5, np_of(o).shape)).astype(real.get(dt, dt)))
+    return res
+
+
+def grads_or_zeros(lib: Any, out: Any, ins: list, create_graph: bool) -> list:
+    if out is None or not out.requires_grad:
+        return [None] * len(ins)
+    return list(lib.autograd.grad(out, ins, allow_unused=True, create_graph=create_graph))
+
+
+def assert_same_grads(ours: list, theirs: list, ins: list, what: str) -> None:
+    for k, (g, h, x) in enumerate(zip(ours, theirs, ins, strict=True)):
+        a = np.zeros(np_of(x).shape, np_of(x).dtype) if g is None else np_of(g)
+        b = np.zeros(a.shape, a.dtype) if h is None else np_of(h)
+        assert_close(a, b, rtol=1e-5, atol=1e-6 if a.dtype == np.float64 else 1e-4,
+                     msg=f"{what} of input {k} differ:\ndagrad {a}\ntorch  {b}")
+        if g is not None:
+            assert a.dtype == np_of(x).dtype, f"{what} of input {k}: dtype {a.dtype}"
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def compare(op: OpInfo, sample: SampleInput, dtype: Any) -> None:
+    what = f"{op.name} {sample}"
+    t_args, t_kwargs = to_torch(sample.args), to_torch(sample.kwargs)
+    ours = outputs(op.op(*sample.args, **sample.kwargs))
+    theirs = outputs(op.get_torch_fn(torch)(*t_args, **t_kwargs))
+    assert len(ours) == len(theirs), what
+    for o, t in zip(ours, theirs, strict=True):
+        assert tuple(o.shape) == tuple(t.shape), f"{what}: shape {tuple(o.shape)} != {t.shape}"
+        assert np_of(o).dtype == np_of(t).dtype, f"{what}: dtype {o.dtype} != {t.dtype}"
+        assert_close(np_of(o), np_of(t), rtol=1e-5 if dtype == dagrad.float32 else 1e-7,
+                     atol=1e-5 if dtype == dagrad.float32 else 1e-7, equal_nan=True,
+                     msg=f"{what}: values differ\ndagrad {np_of(o)}\ntorch  {np_of(t)}")
+        if "torch_grad" in op.skips:
+            continue
+        assert o.requires_grad == t.requires_grad, f"{what}: requires_grad"
+        assert node_name(o) == node_name(t), f"{what}: grad_fn {node_name(o)} != {node_name(t)}"
+
+    d_in, t_in = leaves((sample.args, sample.kwargs)), leaves((t_args, t_kwargs))
+    if not d_in or "torch_grad" in op.skips:
+        return
+    rng = np.random.default_rng(0)
+    w = weights_for(theirs, rng)
+    d_loss, t_loss = weighted_sum(dagrad, ours, w), weighted_sum(torch, theirs, w)
+    assert (d_loss is None) == (t_loss is None), what
+    d_g = grads_or_zeros(dagrad, d_loss, d_in, create_graph=True)
+    t_g = grads_or_zeros(torch, t_loss, t_in, create_graph=True)
+    assert_same_grads(d_g, t_g, d_in, f"{what}: first-order gradients")
+
+    if "torch_gradgrad" in op.skips:
+        return
+    # second order: d/dx sum(g * v), where the gradients that carry a graph contribute
+    v = [np.asarray(rng.uniform(0.5, 1.5, np_of(x).shape)).astype(np_of(x).dtype) for x in d_in]
+    d_h = weighted_sum(dagrad, tuple(g for g in d_g if g is not None),
+                       [vi for g, vi in zip(d_g, v, strict=True) if g is not None])
+    t_h = weighted_sum(torch, tuple(g for g in t_g if g is not None),
+                       [vi for g, vi in zip(t_g, v, strict=True) if g is not None])
+    d_gg = grads_or_zeros(dagrad, d_h, d_in, create_graph=False)
+    t_gg = grads_or_zeros(torch, t_h, t_in, create_graph=False)
+    assert_same_grads(d_gg, t_gg, d_in, f"{what}: second-order gradients")
+
+
+@pytest.mark.parametrize("dtype", [dagrad.float32, dagrad.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("op", TORCH_OPS, ids=[o.name for o in TORCH_OPS])
+def test_matches_torch(op: OpInfo, dtype: Any) -> None:
+    for sample in op.samples(dtype, op.supports_grad):
+        compare(op, sample, dtype)
+
+
+ERROR_OPS = [o for o in TORCH_OPS if list(o.error_inputs())]
+
+
+@pytest.mark.parametrize("op", ERROR_OPS, ids=[o.name for o in ERROR_OPS])
+def test_errors_match_torch(op: OpInfo) -> None:
+    fn = op.get_torch_fn(torch)
+    for err in op.error_inputs():
+        s = err.sample
+        with pytest.raises(Exception) as theirs:
+            fn(*to_torch(s.args), **to_torch(s.kwargs))
+        assert isinstance(theirs.value, err.error_type), \
+            f"{op.name}: torch raised {type(theirs.value).__name__}: {theirs.value}"
+        assert str(theirs.value).replace("torch.", "dagrad.") == err.message
+        with pytest.raises(err.error_type) as ours:
+            op.op(*s.args, **s.kwargs)
+        assert str(ours.value) == err.message
