@@ -11,6 +11,8 @@ import builtins
 
 import numpy as np
 
+from dagrad._npquiet import QUIET
+
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
 
@@ -126,13 +128,13 @@ def div(self, other, rounding_mode=None):
     Integer inputs give the default float dtype, as in PyTorch.
     """
     if rounding_mode is None:
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with QUIET:
             return np.true_divide(self, other)
     return _rounded_div(self, other, rounding_mode)
 
 
 def _rounded_div(a, b, mode):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with QUIET:
         if mode == "floor":
             return np.floor_divide(a, b)
         if mode == "trunc":
@@ -164,7 +166,7 @@ negative = neg
        grads={"self": lambda grad, result: -grad * _conj(result * result)})
 def reciprocal(self):
     """``1 / self``."""
-    with np.errstate(divide="ignore"):
+    with QUIET:
         return np.reciprocal(self)
 
 
@@ -203,7 +205,7 @@ def pow(self, exponent):
     if isinstance(self, np.ndarray) and self.dtype.kind in "iu" and \
             np.any(np.asarray(exponent) < 0) and np.asarray(exponent).dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with QUIET:
         return np.power(self, exponent)
 
 
@@ -220,7 +222,7 @@ def square(self):
        grads={"self": lambda grad, result: grad * _conj(result)})
 def exp(self):
     """Element-wise e**x. Saves its output, so an in-place change to the output breaks backward."""
-    with np.errstate(over="ignore"):
+    with QUIET:
         return _accurate(np.exp, self)
 
 
@@ -228,7 +230,7 @@ def exp(self):
        grads={"self": lambda grad, self: grad / _conj(self)})
 def log(self):
     """Natural logarithm (``nan`` below 0, ``-inf`` at 0, as in PyTorch)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with QUIET:
         return _accurate(np.log, self)
 
 
@@ -255,7 +257,7 @@ def tanh(self):
 
 def _sigmoid_kernel(x: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-x)) without overflow warnings for large negative x
-    with np.errstate(over="ignore"):
+    with QUIET:
         return np.reciprocal(1 + np.exp(-x))
 
 
@@ -287,7 +289,7 @@ absolute = abs
        grads={"self": lambda grad, result: grad / (2 * _conj(result))})
 def sqrt(self):
     """Element-wise square root (``nan`` below 0)."""
-    with np.errstate(invalid="ignore"):
+    with QUIET:
         return np.sqrt(self)
 
 
@@ -305,7 +307,7 @@ def sgn(self):
     """``sign`` for real input; ``z / |z|`` for complex input."""
     if self.dtype.kind == "c":
         a = np.abs(self)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with QUIET:
             return np.where(a == 0, 0, self / np.where(a == 0, 1, a)).astype(self.dtype)
     return np.sign(self)
 
@@ -374,7 +376,7 @@ clip = clamp
 @defop(node=None, promote="common", tensors=("self", "other"))
 def floor_divide(self, other):
     """``self // other`` element-wise (rounds toward negative infinity)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with QUIET:
         return np.floor_divide(self, other)
 
 
@@ -389,7 +391,7 @@ def _remainder_node(self, other) -> str:
 })
 def remainder(self, other):
     """Python-style modulus (sign of the divisor). Same as ``torch.remainder`` and ``%``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with QUIET:
         return np.remainder(self, other)
 
 

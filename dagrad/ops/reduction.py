@@ -5,6 +5,8 @@ import builtins
 
 import numpy as np
 
+from dagrad._npquiet import QUIET
+
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
@@ -69,7 +71,7 @@ def mean(self, dim=None, keepdim=False, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_dtypes.from_numpy_dtype(self.dtype).name.capitalize()}"
             .replace("Int64", "Long").replace("Int32", "Int"))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with QUIET:
         out = np.mean(self, axis=_axis(dim, self.ndim), keepdims=keepdim)
     return np.asarray(out, dtype=self.dtype)
 
