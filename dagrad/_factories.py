@@ -166,26 +166,63 @@ def _check_int_fits(v: int, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
+_PY_SCALARS = frozenset((bool, int, float, complex))
+
+
 def _from_sequence(data: Any, dtype: Any) -> np.ndarray:
     sizes = _compute_sizes(data)
-    leaves: list = []
-    # infer the dtype over every leaf (iterative walk, no recursion limit on depth)
-    stack = [data]
-    inferred = None
-    while stack:
-        obj = stack.pop()
-        if _is_seq(obj):
-            stack.extend(obj if not isinstance(obj, np.ndarray) else list(obj))
-            continue
-        d = _leaf_dtype(obj)
-        inferred = d if inferred is None else _dtypes.promote_types(inferred, d)
+    ndim = len(sizes)
+    # the leaves, level by level (fast when the structure is regular; checked below)
+    leaves = [data]
+    for _ in range(ndim):
+        leaves = [e for seq in leaves if _is_seq(seq) for e in seq]
+    types = set(map(type, leaves))
+    regular = len(leaves) == math.prod(sizes) > 0
+    if regular and types <= _PY_SCALARS:
+        inferred = (_dtypes.default_complex() if complex in types else
+                    _dtypes.get_default_dtype() if float in types else
+                    _dtypes.int64 if int in types else _dtypes.bool_)
+    else:
+        inferred = _infer_dtype(data)
     target = _dtypes.as_dtype(dtype).np if dtype is not None else (
         (inferred or _dtypes.get_default_dtype()).np)
-    numel = math.prod(sizes)
-    if numel == 0:
+    if math.prod(sizes) == 0:
         return np.zeros(sizes, dtype=target)
-    # check the structure against `sizes` and collect the leaves in order
+    arr = None
+    if regular and types <= _PY_SCALARS:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError, OverflowError):
+            arr = None
+        if arr is not None and (arr.dtype.kind not in "biufc" or arr.shape != tuple(sizes)):
+            arr = None
+    if arr is None:
+        arr = _checked_leaves(data, sizes, target)
+    elif target.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
+        for v in (int(arr.min()), int(arr.max())):
+            _check_int_fits(v, target)
+    if arr.dtype.kind == "c" and target.kind != "c":
+        arr = arr.real
+    return arr.astype(target)
+
+
+def _infer_dtype(obj: Any) -> _dtypes.dtype:
+    """infer_scalar_type: an empty sequence counts as the default dtype."""
+    if not _is_seq(obj):
+        return _leaf_dtype(obj)
+    if len(obj) == 0:
+        return _dtypes.get_default_dtype()
+    out = None
+    for e in obj:
+        d = _infer_dtype(e)
+        out = d if out is None else _dtypes.promote_types(out, d)
+    return out
+
+
+def _checked_leaves(data: Any, sizes: list[int], target: np.dtype) -> np.ndarray:
+    """Walk ``data`` checking every sequence against ``sizes`` with PyTorch's messages."""
     ndim = len(sizes)
+    leaves: list = []
     work = [(data, 0)]
     while work:
         obj, dim = work.pop()
@@ -198,15 +235,9 @@ def _from_sequence(data: Any, dtype: Any) -> np.ndarray:
             raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
                              f"(got {len(obj)})")
         work.extend((e, dim + 1) for e in reversed(list(obj)))
-    kinds = {type(v) for v in leaves}
-    if target.kind in "iu" and kinds <= {int, bool}:
-        arr = np.array(leaves, dtype=np.int64).astype(target)
-    else:
-        arr = np.array(leaves)
-        if arr.dtype.kind == "c" and target.kind != "c":
-            arr = arr.real
-        arr = arr.astype(target)
-    return arr.reshape(sizes)
+    if target.kind in "iu" and {type(v) for v in leaves} <= {int, bool}:
+        return np.array(leaves, dtype=np.int64).reshape(sizes)
+    return np.array(leaves).reshape(sizes)
 
 
 def _infer_np(data: Any, dtype: Any = None) -> np.ndarray:
@@ -294,7 +325,12 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, layout: Any = None, out: Any = None) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value (``full((2,), 7)`` is int64)."""
+    """A tensor filled with ``fill_value``; its dtype follows the value.
+
+    Example:
+        >>> dagrad.full((2,), 7)
+        tensor([7, 7])
+    """
     if isinstance(size, Size):
         size = tuple(size)
     if not isinstance(size, (tuple, list)):
@@ -590,7 +626,7 @@ def _legacy_new(args: tuple, kwargs: dict, dtype: Any) -> Tensor:
         return Tensor._make(np.array(_infer_np(args[0]), dtype=dt))
     if len(args) == 1 and isinstance(args[0], Tensor):
         return args[0]
-    return Tensor._make(np.zeros(_size(args) if args else (0,), dt))
+    return Tensor._make(np.zeros(_size(args, "new") if args else (0,), dt))
 
 
 class _LegacyMeta(type):

@@ -12,11 +12,20 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 from typing import Any, Callable
 
 
+# Note [Grad mode and inference mode]
+# `STATE.grad` is what ops read: "record the graph now". It is the grad-mode switch, except that
+# inside inference_mode nothing is recorded even when a nested `enable_grad()` turns grad mode
+# back on (PyTorch: is_grad_enabled() is True there, yet results are inference tensors with
+# requires_grad=False). So the user's switch is kept apart in `STATE.grad_mode`, and `STATE.grad`
+# is `grad_mode and not inference`. The engine sets `STATE.grad` alone (to `create_graph`) for
+# the duration of a backward pass, which is what is_grad_enabled() reports inside hooks.
 class _State(threading.local):
-    grad = True          # is_grad_enabled()
+    grad = True          # record the graph (grad mode on and inference mode off)
+    grad_mode = True     # the grad-mode switch that is_grad_enabled() reports in inference mode
     inference = False    # is_inference_mode_enabled()
     anomaly = False      # set_detect_anomaly()
 
@@ -26,7 +35,12 @@ STATE = _State()
 
 def is_grad_enabled() -> bool:
     """True when operations record the autograd graph (the default)."""
-    return STATE.grad
+    return STATE.grad_mode if STATE.inference else STATE.grad
+
+
+def _set_grad_mode(mode: bool) -> None:
+    STATE.grad_mode = mode
+    STATE.grad = mode and not STATE.inference
 
 
 def is_inference_mode_enabled() -> bool:
@@ -38,7 +52,15 @@ class _DecoratorContextManager:
 
     def __call__(self, func: Callable) -> Callable:
         if inspect.isclass(func):
-            raise RuntimeError("Cannot decorate a class with a grad mode")
+            warnings.warn("Decorating classes is deprecated and will be disabled in future "
+                          "versions. You should only decorate functions or methods. To preserve "
+                          "the current behavior of class decoration, you can directly decorate "
+                          "the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            cls = func
+
+            def construct(*args: Any, **kwargs: Any) -> Any:
+                return cls(*args, **kwargs)
+            func = construct
         if inspect.isgeneratorfunction(func):
             @functools.wraps(func)
             def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -92,14 +114,14 @@ class no_grad(_DecoratorContextManager):
         return cls()(orig_func)          # bare @no_grad
 
     def __init__(self, orig_func: Callable | None = None) -> None:
-        self.prev = False
+        self.prev = (True, True)
 
     def __enter__(self) -> None:
-        self.prev = STATE.grad
-        STATE.grad = False
+        self.prev = (STATE.grad, STATE.grad_mode)
+        _set_grad_mode(False)
 
     def __exit__(self, *exc: object) -> None:
-        STATE.grad = self.prev
+        STATE.grad, STATE.grad_mode = self.prev
 
 
 class enable_grad(_DecoratorContextManager):
@@ -111,33 +133,33 @@ class enable_grad(_DecoratorContextManager):
         return cls()(orig_func)
 
     def __init__(self, orig_func: Callable | None = None) -> None:
-        self.prev = False
+        self.prev = (True, True)
 
     def __enter__(self) -> None:
-        self.prev = STATE.grad
-        STATE.grad = True
+        self.prev = (STATE.grad, STATE.grad_mode)
+        _set_grad_mode(True)
 
     def __exit__(self, *exc: object) -> None:
-        STATE.grad = self.prev
+        STATE.grad, STATE.grad_mode = self.prev
 
 
 class set_grad_enabled(_DecoratorContextManager):
     """Set grad mode to ``mode``: at once when called, and restored on leaving a ``with`` block."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = STATE.grad
+        self.prev = (STATE.grad, STATE.grad_mode)
         self.mode = bool(mode)
-        STATE.grad = self.mode
+        _set_grad_mode(self.mode)
 
     def __call__(self, func: Callable) -> Callable:
-        STATE.grad = self.prev
+        STATE.grad, STATE.grad_mode = self.prev
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        STATE.grad = self.mode
+        _set_grad_mode(self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        STATE.grad = self.prev
+        STATE.grad, STATE.grad_mode = self.prev
 
     def clone(self) -> set_grad_enabled:
         return self.__class__(self.mode)
@@ -153,17 +175,16 @@ class inference_mode(_DecoratorContextManager):
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
-        self.prev = (True, False)
+        self.prev = (True, True, False)
 
     def __enter__(self) -> None:
-        self.prev = (STATE.grad, STATE.inference)
-        if self.mode:
-            STATE.grad, STATE.inference = False, True
-        else:
-            STATE.inference = False
+        self.prev = (STATE.grad, STATE.grad_mode, STATE.inference)
+        # c10::InferenceMode(enabled) sets grad mode to `not enabled`
+        STATE.inference = bool(self.mode)
+        _set_grad_mode(not self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        STATE.grad, STATE.inference = self.prev
+        STATE.grad, STATE.grad_mode, STATE.inference = self.prev
 
     def clone(self) -> inference_mode:
         return self.__class__(self.mode)
