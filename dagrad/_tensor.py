@@ -13,6 +13,7 @@ import numpy as np
 
 from dagrad import _dtypes, _errors
 from dagrad._dtypes import dtype as _dtype_cls
+from dagrad._npquiet import QUIET as _QUIET
 from dagrad.autograd.grad_mode import STATE
 
 
@@ -588,26 +589,34 @@ class Tensor:
                                requires_grad=requires_grad)
 
     # ------------------------------------------------------------ arithmetic operators
+    # + - * / take a fast path when nothing is recorded (Note [Fast arithmetic]).
     def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
+        r = _fast(self, other, _np_add, False)
+        return r if r is not None else _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
+        r = _fast(self, other, _np_add, False)
+        return r if r is not None else _ops.add(self, other)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.sub(self, other)
+        r = _fast(self, other, _np_subtract, False)
+        return r if r is not None else _ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.rsub(self, other)
+        r = _fast(self, other, _np_subtract, True)
+        return r if r is not None else _ops.rsub(self, other)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        r = _fast(self, other, _np_multiply, False)
+        return r if r is not None else _ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        r = _fast(self, other, _np_multiply, False)
+        return r if r is not None else _ops.mul(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
+        r = _fast(self, other, _np_divide, False)
+        return r if r is not None else _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _ops.mul(_ops.reciprocal(self), other)      # PyTorch records MulBackward0 here
@@ -702,6 +711,71 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _ops.setitem(self, index, value)
+
+
+# Note [Fast arithmetic]
+# `a * b` through the op registry costs a few microseconds of bookkeeping: binding, type
+# promotion, a node. When nothing will be recorded (grad mode off — every first-order backward
+# formula runs so — or no operand requires grad), both operands have the same dtype (or one is a
+# Python number of a kind that leaves the tensor's dtype unchanged) and no profiler or forward-AD
+# level is active, the result is exactly NumPy's, so the operator calls NumPy directly. Anything
+# else (errors included) takes the registry path, which gives PyTorch's promotion and messages.
+FAST_PATH = True          # turned off by the registry while a profiler or forward AD is active
+_np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
+
+
+def _np_divide(a: Any, b: Any) -> Any:
+    with _QUIET:
+        return np.true_divide(a, b)
+
+
+def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | None:
+    if not FAST_PATH:
+        return None
+    st = STATE
+    if st.inference:
+        return None
+    a = self._data
+    k = a.dtype.kind
+    if type(other) is Tensor:
+        if st.grad and (self._rg or other._rg):
+            return None
+        b = other._data
+        if b.dtype != a.dtype:
+            return None
+    elif st.grad and self._rg:
+        return None
+    elif type(other) is float:
+        if k not in "fc":
+            return None
+        b = other
+    elif type(other) is int:
+        if k not in "fciu":
+            return None
+        b = other
+    else:
+        return None
+    if k == "b" and ufunc is not _np_add and ufunc is not _np_multiply:
+        return None
+    if ufunc is _np_divide and k not in "fc":
+        return None
+    try:
+        r = ufunc(b, a) if reflected else ufunc(a, b)
+    except (ValueError, OverflowError):
+        return None
+    if type(r) is not _ndarray:
+        r = np.asarray(r)
+    t = _new(Tensor)
+    t._data = r
+    t._rg = False
+    t.grad_fn = None
+    t._out_nr = 0
+    t._grad = None
+    t._vc = None
+    t._base = None
+    t._acc = None
+    t._extra = None
+    return t
 
 
 def _rebuild(arr: np.ndarray, rg: bool) -> Tensor:

@@ -531,6 +531,8 @@ def _observed_call(self: Op, *args: Any, **kwargs: Any) -> Any:
 
 
 def _install() -> None:
+    from dagrad import _tensor
+    _tensor.FAST_PATH = _OBSERVER is None and _FORWARD_AD is None
     if _OBSERVER is not None:
         Op.__call__ = _observed_call
     elif _FORWARD_AD is not None:
