@@ -108,6 +108,7 @@ BROADCAST = (
     "The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
     "dimension {dim}"
 )
+EMPTY_INPUTS = "`inputs` argument to `{fn}()` cannot be empty."
 INDEX_OUT_OF_RANGE = "index {index} is out of bounds for dimension {dim} with size {size}"
 DIM_OUT_OF_RANGE = (
     "Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")

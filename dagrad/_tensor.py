@@ -147,7 +147,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if self.grad_fn is not None:
-            raise RuntimeError(_errors.NONLEAF_REQUIRES_GRAD)
+            raise RuntimeError(_errors.NONLEAF_REQUIRES_GRAD if not value else
+                               _errors.NONLEAF_REQUIRES_GRAD.split(" If you")[0])
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(_errors.REQUIRES_GRAD_ATTR)
         self._rg = bool(value)
@@ -320,6 +321,8 @@ class Tensor:
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -417,14 +420,19 @@ class Tensor:
             raise RuntimeError(_errors.BOOL_MULTI)
         return bool(self._data.reshape(()))
 
+    def _scalar_for_conversion(self) -> Any:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar_for_conversion())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar_for_conversion())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar_for_conversion())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -625,13 +633,13 @@ class Tensor:
         return _ops.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _ops.floor_divide(_ops._scalar_like(other, self), self)
+        return _ops.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
         return _ops.remainder(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _ops.remainder(_ops._scalar_like(other, self), self)
+        return _ops.remainder(other, self)
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _ops.pow(self, exponent)
@@ -776,6 +784,9 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | Non
     t._acc = None
     t._extra = None
     return t
+
+
+Tensor.__module__ = Size.__module__ = "dagrad"     # `<class 'dagrad.Tensor'>` as torch prints
 
 
 def _rebuild(arr: np.ndarray, rg: bool) -> Tensor:

@@ -130,8 +130,6 @@ def test_requires_grad_on_non_leaf() -> None:
         y.requires_grad = False
 
 
-@pytest.mark.xfail(reason="core bug: non-leaf `requires_grad = True` uses the long message",
-                   strict=True)
 def test_requires_grad_true_attribute_on_non_leaf_short_message() -> None:
     # PyTorch 2.13: setting True on a non-leaf gives only the first sentence.
     y = x3() * 2
@@ -257,7 +255,6 @@ def test_saved_result_is_the_output() -> None:
     assert saved.grad_fn is e.grad_fn
 
 
-@pytest.mark.xfail(reason="core bug: _saved_exponent is freed by backward", strict=True)
 def test_saved_scalar_survives_backward() -> None:
     # PyTorch frees saved tensors only; a saved scalar such as the exponent stays readable.
     p = x3() ** 2
@@ -265,8 +262,6 @@ def test_saved_scalar_survives_backward() -> None:
     assert p.grad_fn._saved_exponent == 2
 
 
-@pytest.mark.xfail(reason="core bug: a saved Python scalar is not exposed as a 0-dim tensor",
-                   strict=True)
 def test_saved_scalar_other_is_a_tensor() -> None:
     # PyTorch wraps the scalar: (x * 2).grad_fn._saved_other is tensor(2)
     assert repr((x3() * 2).grad_fn._saved_other) == "tensor(2)"
@@ -347,8 +342,6 @@ def test_retain_graph() -> None:
         y.backward()
 
 
-@pytest.mark.xfail(reason="core bug: a node that saved nothing refuses a second backward",
-                   strict=True)
 def test_second_backward_without_saved_tensors_accumulates() -> None:
     x = x3()
     y = (x + x).sum()
@@ -393,8 +386,6 @@ def test_backward_inputs_limits_accumulation() -> None:
     assert x.grad.tolist() == [1., 1., 1.] and w.grad.tolist() == [1., 2., 3.]
 
 
-@pytest.mark.xfail(reason="core bug: backward(inputs=[non_leaf]) does not fill its .grad",
-                   strict=True)
 def test_backward_inputs_non_leaf_gets_grad() -> None:
     x = x3()
     y = x * 2
@@ -405,8 +396,6 @@ def test_backward_inputs_non_leaf_gets_grad() -> None:
         assert y.grad.tolist() == [4., 8., 12.]
 
 
-@pytest.mark.xfail(reason="core bug: empty `inputs` message quotes differ from PyTorch",
-                   strict=True)
 def test_backward_empty_inputs_message() -> None:
     with pytest.raises(RuntimeError, match=exact(
             "`inputs` argument to `backward()` cannot be empty.")):
@@ -503,8 +492,6 @@ def test_grad_create_graph_higher_order() -> None:
     assert g2.tolist() == [6., 12., 18.]
 
 
-@pytest.mark.xfail(reason="core bug: autograd.grad(out, []) returns () instead of raising",
-                   strict=True)
 def test_grad_with_no_inputs_message() -> None:
     with pytest.raises(RuntimeError, match=exact(
             "`inputs` argument to `grad()` cannot be empty.")):
@@ -758,8 +745,6 @@ def test_variable_returns_a_plain_tensor() -> None:
     assert type(w) is dagrad.Tensor and not w.requires_grad
 
 
-@pytest.mark.xfail(reason="core bug: Variable(t, requires_grad=True) mutates t and returns it",
-                   strict=True)
 def test_variable_makes_a_new_leaf_sharing_data() -> None:
     # PyTorch: a new tensor sharing t's memory and version counter; t is left alone
     t = dagrad.ones(2)
@@ -770,7 +755,6 @@ def test_variable_makes_a_new_leaf_sharing_data() -> None:
     assert t.tolist() == [2., 2.] and t._version == 1
 
 
-@pytest.mark.xfail(reason="core bug: Variable(volatile=True) gives no UserWarning", strict=True)
 def test_variable_volatile_warns() -> None:
     with pytest.warns(UserWarning, match=exact(
             "volatile was removed and now has no effect. Use `with dagrad.no_grad():` "
@@ -778,8 +762,6 @@ def test_variable_volatile_warns() -> None:
         autograd.Variable(dagrad.ones(2), volatile=True)
 
 
-@pytest.mark.xfail(reason="core bug: dagrad.Tensor prints as <class 'dagrad._tensor.Tensor'>",
-                   strict=True)
 def test_tensor_class_repr() -> None:
     # PyTorch prints <class 'torch.Tensor'> for type(x)
     assert repr(type(dagrad.ones(1))) == "<class 'dagrad.Tensor'>"

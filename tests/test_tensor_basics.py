@@ -299,15 +299,11 @@ def test_promotion_matches_torch() -> None:
     assert not mismatches, "\n".join(mismatches[:20])
 
 
-@pytest.mark.xfail(reason="core bug: uint8 tensor + negative Python int leaks NumPy's "
-                          "OverflowError", strict=True)
 def test_negative_scalar_wraps_in_uint8() -> None:
     # PyTorch: the scalar is cast to uint8 (wraps): tensor([0, 0], dtype=torch.uint8)
     assert repr(dagrad.ones(2, dtype=dagrad.uint8) + (-1)) == "tensor([0, 0], dtype=dagrad.uint8)"
 
 
-@pytest.mark.xfail(reason="core bug: Python scalar // tensor promotes via a float64 tensor",
-                   strict=True)
 def test_reflected_floordiv_promotion() -> None:
     # PyTorch: 2.5 // int64 tensor -> float32; 2 // 0-dim int8 tensor -> int8
     assert (2.5 // dagrad.tensor([1, 2])).dtype is dagrad.float32
@@ -608,8 +604,6 @@ def test_inplace_initialiser_on_leaf_requiring_grad() -> None:
     assert repr(y) == "tensor([3., 3.], grad_fn=<CopyBackwards>)"
 
 
-@pytest.mark.xfail(reason="core bug: normal_/uniform_ on an integer tensor do not raise",
-                   strict=True)
 def test_random_initialiser_on_integer_tensor() -> None:
     with pytest.raises(NotImplementedError, match=exact(
             "\"normal_kernel_cpu\" not implemented for 'Long'")):

@@ -19,9 +19,16 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
         >>> type(w).__name__, w.requires_grad
         ('Tensor', True)
     """
+    import warnings
+
     from dagrad._factories import tensor
     from dagrad._tensor import Tensor
-    t = data if isinstance(data, Tensor) else tensor(data)
+    if volatile:
+        warnings.warn("volatile was removed and now has no effect. Use `with dagrad.no_grad():` "
+                      "instead.", UserWarning, stacklevel=2)
+    if not isinstance(data, Tensor):
+        data = tensor(data)
+    t = data.detach()           # a new tensor sharing memory and version counter
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -122,14 +122,21 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     if inputs is not None:
         input_list = _as_tuple(inputs)
         if len(input_list) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError(_errors.EMPTY_INPUTS.format(fn="backward"))
     elif create_graph:
         warnings.warn(_errors.CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     for i, out in enumerate(outputs):
         if not out._rg:
             raise RuntimeError(_errors.NO_GRAD_FN.format(i=i))
     root_grads = _make_root_grads(outputs, grads, create_graph)
-    _execute(outputs, root_grads, retain_graph, create_graph, input_list, accumulate=True)
+    captured = _execute(outputs, root_grads, retain_graph, create_graph, input_list,
+                        accumulate=True)
+    if input_list is not None:
+        # a non-leaf named in `inputs` gets its gradient in .grad, as PyTorch does
+        for t, g in zip(input_list, captured, strict=True):
+            if t.grad_fn is not None and g is not None:
+                g = g if create_graph else g.detach()
+                t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
@@ -152,6 +159,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         allow_unused = materialize_grads
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
+    if len(ins) == 0:
+        raise RuntimeError(_errors.EMPTY_INPUTS.format(fn="grad"))
     gouts = (grad_outputs,) if isinstance(grad_outputs, Tensor) else _as_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph

@@ -962,7 +962,7 @@ def _sum_rows_to(fn: Any, i: int, g: Tensor, shape: tuple, batch: int) -> Tensor
 def _saved(fn: Any, name: str) -> Any:
     """What ``fn`` saved under ``name``, unpacked (checks the version, as formulas do)."""
     saved = fn._saved
-    if saved is False:
+    if saved is False or (type(saved).__name__ == "Released" and name not in saved):
         raise RuntimeError(_errors.BACKWARD_TWICE)
     v = saved.get(name)
     if type(v) is SavedTensor:

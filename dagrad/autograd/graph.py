@@ -161,6 +161,14 @@ class SavedTensor:
         raise RuntimeError(msg)
 
 
+class Released(dict):
+    """What a node still holds after a backward without retain_graph: the non-tensor values
+    (``dim``, ``alpha``, shapes, a Python-number exponent), as PyTorch keeps them. Asking for a
+    freed tensor raises the "backward through the graph a second time" error."""
+
+    __slots__ = ()
+
+
 class _Hooks:
     """The hooks registered on one node (most nodes have none: ``Node._hk is None``)."""
 
@@ -274,9 +282,11 @@ class Node:
             saved = object.__getattribute__(self, "_saved")
             if saved is False:
                 raise RuntimeError(_errors.BACKWARD_TWICE)
+            op = type(self)._op
             if saved is None or key not in saved:
-                op = type(self)._op
                 if op is not None and key in op.all_saves:
+                    if type(saved) is Released:
+                        raise RuntimeError(_errors.BACKWARD_TWICE)
                     return None
                 raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
             v = saved[key]
@@ -284,6 +294,14 @@ class Node:
                 return v.unpack(self)
             if isinstance(v, tuple) and v and isinstance(v[0], SavedTensor):
                 return tuple(x.unpack(self) for x in v)
+            if op is not None and key in op.tensor_param_names and \
+                    key not in op.keep_after_release[1] and \
+                    isinstance(v, (bool, int, float, complex)):
+                # PyTorch wraps a Python number operand in a tensor: `(x*2).grad_fn._saved_other`
+                # is tensor(2)
+                import numpy as np
+                from dagrad._tensor import Tensor
+                return Tensor._make(np.asarray(v))
             return v
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
 
@@ -376,6 +394,13 @@ class OpNode(Node):
 
     def apply(self, grads: list) -> list:
         return self._op.backward(self, grads)
+
+    def _release(self) -> None:
+        s = self._saved
+        if s and type(s) is not Released:
+            keep, keep_scalar = self._op.keep_after_release
+            self._saved = Released({k: v for k, v in s.items() if k in keep or (
+                k in keep_scalar and type(v) is not SavedTensor)})
 
 
 class _MultiHandle:

@@ -30,7 +30,8 @@ import numpy as np
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
-from dagrad.autograd.graph import (SavedTensor, accumulator, new_node as _new_node, node_class,
+from dagrad import _errors
+from dagrad.autograd.graph import (Released, SavedTensor, accumulator, new_node as _new_node, node_class,
                                    record_forward_stack)
 
 _OPS: dict[str, Op] = {}
@@ -53,7 +54,8 @@ class Op:
     def __init__(self, kernel: Callable, name: str, node: str | Callable | None, grads: dict,
                  promote: str | None, view: bool, tensors: tuple, lists: tuple,
                  outputs: int, nondiff_outputs: tuple, returns: Any,
-                 multi_view: bool, promote_params: tuple | None = None) -> None:
+                 multi_view: bool, promote_params: tuple | None = None,
+                 keep_scalars: tuple = ()) -> None:
         self.kernel = kernel
         self.name = name
         self.__name__ = name
@@ -93,6 +95,15 @@ class Op:
         for p, f in self.formulas.items():
             self.saves_for[p] = tuple(a for a in f.args if a not in ("grad", "grads"))
         self.all_saves = frozenset(a for v in self.saves_for.values() for a in v)
+        # Note [Released saved values]: after a backward without retain_graph a node keeps its
+        # non-tensor values (dims, alpha, shapes); tensors — and Python numbers standing for a
+        # tensor operand, which PyTorch wraps — are freed, except arguments PyTorch types as
+        # Scalars (`keep_scalars`, e.g. pow's exponent).
+        self.tensor_param_names = frozenset(self.params[i] for i in self.tensor_pos)
+        self.keep_after_release = (
+            frozenset(a for a in self.all_saves if a != "result" and a not in
+                      self.tensor_param_names and a not in self.lists),
+            frozenset(keep_scalars))
         self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
         # (position, saves) per differentiable non-list input, for _record's fast path
         self.simple_diff = tuple((self.index[p], tuple(self._save_plan(a) for a in
@@ -199,7 +210,6 @@ class Op:
     def backward(self, node: Any, grads: list) -> list:
         saved = node._saved
         if saved is False:
-            from dagrad import _errors
             raise RuntimeError(_errors.BACKWARD_TWICE)
         if self.outputs == 1:
             g = grads[0]
@@ -244,7 +254,11 @@ def _arg(name: str, g: Any, gs: Any, saved: dict, cache: dict, node: Any) -> Any
         return gs
     v = cache.get(name, _MISSING)
     if v is _MISSING:
-        v = saved[name]
+        v = saved.get(name, _MISSING)
+        if v is _MISSING:
+            if type(saved) is Released:        # freed by an earlier backward
+                raise RuntimeError(_errors.BACKWARD_TWICE)
+            raise KeyError(name)
         if type(v) is SavedTensor:
             v = v.unpack(node)
         elif type(v) is tuple and v and type(v[0]) is SavedTensor:
@@ -311,6 +325,8 @@ def _promote(op: Op, vals: list, arrays: list) -> None:
     if same and has_scalar:
         # a Python float with a float tensor, an int with an int tensor: tensor dtype wins
         k = first.kind
+        if k in "iu":
+            _wrap_int_scalars(op, vals, arrays, first)
         for i in op.promote_pos:
             v = vals[i]
             if v is None or isinstance(v, Tensor):
@@ -343,6 +359,16 @@ def _promote(op: Op, vals: list, arrays: list) -> None:
         elif a is not None and not isinstance(a, (tuple, list)):
             # a Python scalar: make it the target type so NumPy computes in that precision
             arrays[i] = target.type(a)
+
+
+def _wrap_int_scalars(op: Op, vals: Any, arrays: list, dt: np.dtype) -> None:
+    """An out-of-range Python int becomes the tensor's integer type by wrapping around, as
+    PyTorch does (`uint8 tensor + (-1)`); NumPy would raise OverflowError."""
+    info = np.iinfo(dt)
+    for i in op.promote_pos:
+        v = arrays[i]
+        if type(v) is int and not info.min <= v <= info.max:
+            arrays[i] = np.array(v).astype(np.int64).astype(dt)
 
 
 def _make_view(base: Any, out: Tensor, multi: bool = False) -> None:
@@ -493,11 +519,12 @@ def defop(name: str | None = None, *, node: str | Callable | None, grads: dict |
           promote: str | None = None, view: bool = False, tensors: tuple = (),
           lists: tuple = (), outputs: int = 1, nondiff_outputs: tuple = (),
           returns: Any = None, multi_view: bool = False,
-          promote_params: tuple | None = None) -> Callable[[Callable], Op]:
+          promote_params: tuple | None = None, keep_scalars: tuple = ()) -> Callable[[Callable], Op]:
     """Register ``kernel`` as a dagrad op (see the module docstring)."""
     def wrap(kernel: Callable) -> Op:
         return Op(kernel, name or kernel.__name__, node, grads or {}, promote, view, tensors,
-                  lists, outputs, nondiff_outputs, returns, multi_view, promote_params)
+                  lists, outputs, nondiff_outputs, returns, multi_view, promote_params,
+                  keep_scalars)
     return wrap
 
 

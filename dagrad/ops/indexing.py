@@ -93,6 +93,9 @@ def getitem(self: Tensor, index: Any) -> Tensor:
             dim += 1
             applied = True
         else:
+            if isinstance(i, float):
+                raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long "
+                                 "or byte Variables are valid indices (got float)")
             try:
                 k = int(i)
             except TypeError:
@@ -129,6 +132,10 @@ def _index(self, indices):
 def _index_error(arr: np.ndarray, indices: tuple, err: Exception) -> str:
     dim = 0
     for i in indices:
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            size = arr.shape[dim] if dim < arr.ndim else 0
+            if not -size <= int(i) < size:
+                return _errors.INDEX_OUT_OF_RANGE.format(index=int(i), dim=dim, size=size)
         if isinstance(i, np.ndarray) and i.dtype.kind in "iu":
             size = arr.shape[dim] if dim < arr.ndim else 0
             bad = i[(i >= size) | (i < -size)]

@@ -356,6 +356,10 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         except IndexError as e:
             raise IndexError(indexing._index_error(self._data, np_index, e)) from None
         except ValueError as e:
+            # PyTorch's message: the value expands to the indexed region's shape
+            from dagrad.ops.shape import _expand_shape
+            target = self._data[np_index if advanced else index]
+            _expand_shape(np.shape(v), np.shape(target), np.asarray(v).dtype)
             raise RuntimeError(str(e)) from None
         self._bump()
         return
@@ -391,7 +395,11 @@ def zero_(self: Tensor) -> Tensor:
     return fill_(self, 0)
 
 
-def _init_(self: Tensor, values: np.ndarray) -> Tensor:
+def _init_(self: Tensor, values: np.ndarray, kernel: str = "normal_kernel_cpu") -> Tensor:
+    if self._data.dtype.kind not in "fc":
+        from dagrad.ops.pointwise import scalar_type_name
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{scalar_type_name(self._data.dtype)}'")
     check_inplace(self)
     if STATE.grad and self._rg:
         return copy_(self, Tensor._make(values))
@@ -409,4 +417,5 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples from U(a, b), in place."""
     from dagrad import _random
-    return _init_(self, _random.uniform(self._data.shape, generator) * (b - a) + a)
+    return _init_(self, _random.uniform(self._data.shape, generator) * (b - a) + a,
+                  "check_uniform_bounds")

@@ -102,6 +102,12 @@ def _bmm(self, other):
             from None
 
 
+def _check_batch2(a: tuple, b: tuple) -> None:
+    if b[0] != a[0] or b[1] != a[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a[0]}, {a[2]}] but got: [{b[0]}, {b[1]}].")
+
+
 @defop(node="BmmBackward0", grads={
     "self": lambda grad, mat2: bmm(grad, conj(transpose(mat2, 1, 2))),
     "mat2": lambda grad, self: bmm(conj(transpose(self, 1, 2)), grad),
@@ -112,10 +118,7 @@ def bmm(self, mat2):
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    if mat2.shape[0] != self.shape[0] or mat2.shape[1] != self.shape[2]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, "
-                           f"{mat2.shape[1]}].")
+    _check_batch2(self.shape, mat2.shape)
     if self.dtype != mat2.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type_name(self.dtype)} but found "
                            f"{scalar_type_name(mat2.dtype)}")
@@ -192,6 +195,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     # batched: pad 1-D operands to matrices, broadcast the batch dims, one batched product
     a = unsqueeze(input, 0) if da == 1 else input
     b = unsqueeze(other, -1) if db == 1 else other
+    if a.dim() == 3 and b.dim() == 3 and (a.shape[0] == b.shape[0] or a.shape[2] != b.shape[1]):
+        _check_batch2(tuple(a.shape), tuple(b.shape))     # PyTorch reports bmm's message here
     out = _bmm(a, b)
     if da == 1 or db == 1:
         shape = tuple(out.shape)

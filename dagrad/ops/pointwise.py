@@ -194,7 +194,8 @@ def _pow_exponent(grad, self, result, exponent):
     return grad * _conj(result * math.log(self))
 
 
-@defop(node=_pow_node, promote="common", grads={"self": _pow_self, "exponent": _pow_exponent})
+@defop(node=_pow_node, promote="common", keep_scalars=("exponent",),
+       grads={"self": _pow_self, "exponent": _pow_exponent})
 def pow(self, exponent):
     """``self ** exponent``; either may be a Python number. Same as ``torch.pow``.
 

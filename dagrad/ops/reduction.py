@@ -19,7 +19,8 @@ def _axis(dim, ndim):
         return None
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         return None
-    return _formulas.normalize_dims(dim, ndim) if ndim else None
+    dims = _formulas.normalize_dims(dim, ndim)       # validates, also for 0-dim tensors
+    return dims if ndim else None
 
 
 def _sum_node(self, dim=None, keepdim=False, dtype=None) -> str:

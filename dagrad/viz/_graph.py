@@ -155,7 +155,7 @@ def saved_items(fn: Any) -> list[tuple[str, Any]] | None:
     attributes do. None when the values were freed by ``backward()``.
     """
     saved = getattr(fn, "_saved", None)
-    if saved is False:
+    if saved is False or type(saved).__name__ == "Released":     # freed by backward()
         return None
     op = getattr(type(fn), "_op", None)
     names = set(saved or ())
