@@ -15,6 +15,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
+import numpy as np
+
 from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
 from dagrad.autograd.graph import Node, VersionCounter, edge_of
@@ -27,7 +29,10 @@ class BackwardHookFunctionBackward(Node):
     _num_outputs = -1       # per instance: len(self._extra["out_meta"])
 
     def apply(self, grads: list) -> list:
-        res = list(grads)
+        # Like a custom Function's backward, the identity sees missing gradients as zeros
+        # (PyTorch's materialize_grads); hooks get those and the raw incoming gradients.
+        res = [g if g is not None else Tensor._make(np.zeros(shape, dtype))
+               for g, (shape, dtype) in zip(grads, self._extra["out_meta"], strict=True)]
         for cb in self.callbacks:
             r = cb(tuple(res), tuple(grads))
             if r is not None:

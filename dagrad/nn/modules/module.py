@@ -149,14 +149,6 @@ def _forward_unimplemented(self: Module, *input: Any) -> None:
                               '"forward" function')
 
 
-def _add_hook_to_node(grad_fn: Any, hook: Callable) -> None:
-    # Node.register_hook keeps hooks in `_hooks`; make it an OrderedDict (weak-referenceable)
-    # before the first registration so the handle machinery works on every core version.
-    if grad_fn._hooks is None:
-        grad_fn._hooks = OrderedDict()
-    grad_fn.register_hook(hook)
-
-
 class Module:
     """Base class for all neural-network modules; subclass it and define ``forward``.
 
@@ -852,7 +844,7 @@ class Module:
                 grad_fn = var.grad_fn
                 if grad_fn is not None:
                     for hook in non_full_backward_hooks:
-                        _add_hook_to_node(grad_fn, WrappedHook(hook, self))
+                        grad_fn.register_hook(WrappedHook(hook, self))
                     self._maybe_warn_non_full_backward_hook(args, result, grad_fn)
             return result
 

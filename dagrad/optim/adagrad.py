@@ -1,0 +1,78 @@
+"""Adagrad (learning-rate decay, weight decay, maximize), as PyTorch computes it."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from dagrad._tensor import Tensor
+from dagrad.optim.optimizer import (
+    Optimizer, _addcdiv, _addcmul, _grad_of, _incr_step, _scalar, _step_tensor, _to_scalar)
+
+
+class Adagrad(Optimizer):
+    """Scale each coordinate's step by the root of its summed squared gradients.
+
+    ``s += g^2``; ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``.
+    """
+
+    def __init__(self, params: Any, lr: float | Tensor = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: "
+                             f"{initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "fused": fused}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = _step_tensor()
+                state["sum"] = Tensor._make(np.full_like(p._data, initial_accumulator_value))
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One Adagrad update of every parameter that has a ``.grad``; returns ``closure()``."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                state = self.state[p]
+                step = _incr_step(state["step"])
+                param = p._data
+                g = _grad_of(p, group["maximize"])
+                if wd != 0:
+                    g = g + _scalar(wd, g) * param
+                clr = lr / (1 + (step - 1) * lr_decay)
+                state_sum = state["sum"]._data
+                _addcmul(state_sum, g, g, 1)
+                state["sum"]._bump()
+                std = np.sqrt(state_sum)
+                std += _scalar(eps, std)
+                _addcdiv(param, g, std, -clr)
+                p._bump()
+        return loss
