@@ -186,6 +186,43 @@ def celu(self, alpha=1.0):
     return np.where(self > 0, self, neg).astype(self.dtype, copy=False)
 
 
+# In-place variants save their output (PyTorch's ``...Backward1`` nodes): the input is gone.
+
+
+def _leaky_relu_result_backward(grad, result, negative_slope):
+    if negative_slope < 0:
+        raise RuntimeError("In-place leakyReLu backward calculation is triggered with a negative "
+                           "slope which is not supported. This is caused by calling in-place "
+                           "forward function with a negative slope, please call out-of-place "
+                           "version instead. File an issue at https://github.com/pytorch/pytorch "
+                           "if you do require supporting in-place leakRelu backward calculation "
+                           "with negative slope")
+    return where(gt(result, 0), grad, grad * negative_slope)
+
+
+@defop(node="LeakyReluBackward1", grads={"self": _leaky_relu_result_backward})
+def _leaky_relu_result(self, negative_slope=0.01):
+    return np.where(self > 0, self, self * np.asarray(negative_slope, self.dtype))
+
+
+def _elu_result_backward(grad, result, alpha, scale, input_scale):
+    return where(gt(result, 0), grad * scale, grad * ((result + alpha * scale) * input_scale))
+
+
+@defop(node="EluBackward1", promote="float", grads={"self": _elu_result_backward})
+def _elu_result(self, alpha=1.0, scale=1.0, input_scale=1.0):
+    neg = np.expm1(np.minimum(self, 0) * input_scale) * (alpha * scale)
+    return np.where(self > 0, self * scale, neg).astype(self.dtype, copy=False)
+
+
+@defop(node="CeluBackward1", promote="float", grads={
+    "self": lambda grad, result, alpha: _elu_result_backward(grad, result, alpha, 1.0,
+                                                             1.0 / alpha)})
+def _celu_result(self, alpha=1.0):
+    neg = np.expm1(np.minimum(self, 0) / alpha) * alpha
+    return np.where(self > 0, self, neg).astype(self.dtype, copy=False)
+
+
 def _erf_np(x: np.ndarray) -> np.ndarray:
     # NumPy has no erf; math.erf is correctly rounded in double precision.
     out = _ERF_UFUNC(x.astype(np.float64, copy=False))
@@ -221,7 +258,7 @@ def gelu(self, approximate="none"):
         inner = _SQRT_2_OVER_PI * (self + 0.044715 * self ** 3)
         return (0.5 * self * (1 + np.tanh(inner))).astype(self.dtype, copy=False)
     if approximate != "none":
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return (0.5 * self * (1 + _erf_np(self / _SQRT_2))).astype(self.dtype, copy=False)
 
 
@@ -502,7 +539,12 @@ def _nll_pick(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
     return x, safe, w
 
 
-@defop(node="NllLossBackward0", tensors=("target", "weight"), grads={
+def _nll_node(self, target, weight=None, reduction="mean", ignore_index=-100) -> str:
+    # PyTorch runs 4-D input (N, C, H, W) through nll_loss2d
+    return "NllLoss2DBackward0" if self.dim() == 4 else "NllLossBackward0"
+
+
+@defop(node=_nll_node, tensors=("target", "weight"), grads={
     "self": lambda grad, self_shape, target, weight, reduction, ignore_index: _nll_loss_backward(
         grad, target, weight, reduction, ignore_index, self_shape),
 })
@@ -530,8 +572,7 @@ def nll_loss(self, target, weight=None, reduction="mean", ignore_index=-100):
 })
 def _nll_loss_backward(grad_output, target, weight, reduction, ignore_index, self_shape):
     out = np.zeros(self_shape, dtype=grad_output.dtype)
-    view = out[None] if len(self_shape) == 1 else out
-    x, safe, w = _nll_pick(view, target, weight, ignore_index)
+    x, safe, w = _nll_pick(out, target, weight, ignore_index)     # x: a view of out
     g = grad_output
     if reduction == "none":
         g = g[None] if len(self_shape) == 1 else g
@@ -541,6 +582,14 @@ def _nll_loss_backward(grad_output, target, weight, reduction, ignore_index, sel
     vals = -w * g
     np.put_along_axis(x, safe[..., None], vals[..., None].astype(out.dtype), axis=-1)
     return out
+
+
+@defop(node="DivBackward1", grads={"self": lambda grad, other: grad / other})
+def _div_scalar(self, other):
+    """``self / other`` for a Python number ``other`` (ATen's ``div.Scalar``, as C++ code calls
+    it: ``DivBackward1``; Python's ``x / 2`` records ``DivBackward0``)."""
+    return (self / other).astype(self.dtype, copy=False) if self.dtype.kind == "f" else \
+        self / other
 
 
 # --------------------------------------------------------------------------- normalisation
