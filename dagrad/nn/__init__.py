@@ -20,3 +20,5 @@ from dagrad.nn.modules import (  # noqa: F401
     ModuleDict, ModuleList, MSELoss, NLLLoss, ParameterDict, ParameterList, ReLU, ReLU6,
     Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softmin, Softplus, Softshrink, Softsign,
     Tanh, Tanhshrink, Unflatten)
+
+from dagrad.nn import parallel  # noqa: E402,F401

@@ -6,7 +6,9 @@ buckets of about ``bucket_cap_mb``. During backward, each parameter's post-accum
 copies its ``.grad`` into its bucket slot; a bucket whose slots are all filled is divided by the
 world size and launched as a nonblocking all-reduce (MPI_Iallreduce) while backward goes on
 computing the remaining gradients. When the last parameter is ready, the reducer waits for the
-outstanding reductions and writes the averaged gradients back into every ``.grad``.
+outstanding reductions and writes the averaged gradients back into every ``.grad``. (PyTorch
+rebuilds its buckets after the first iteration in the order the gradients arrived; dagrad
+assumes reverse parameter order from the start, with PyTorch's 1 MiB first bucket.)
 
 Note [Bucket order]
 MPI matches collectives by their order, so every rank must launch the buckets in the same

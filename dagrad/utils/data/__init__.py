@@ -9,3 +9,4 @@ from dagrad.utils.data.dataset import (  # noqa: F401
     ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split)
 from dagrad.utils.data.sampler import (  # noqa: F401
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler)
+from dagrad.utils.data.distributed import DistributedSampler  # noqa: E402,F401
