@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -23,6 +24,12 @@ from dagrad.nn._functional_conv import (  # noqa: F401  (convolution, pooling, p
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, max_pool1d, max_pool2d,
     max_pool3d, pad)
+from dagrad.nn._functional_attention import (  # noqa: F401  (attention)
+    _canonical_mask, _none_or_dtype, multi_head_attention_forward, scaled_dot_product_attention)
+from dagrad.nn._functional_norm import (  # noqa: F401  (batch, instance, group norm)
+    _verify_batch_size, _verify_spatial_size, batch_norm, group_norm, instance_norm)
+from dagrad.nn._functional_sampling import (  # noqa: F401  (resampling, sliding blocks)
+    fold, interpolate, unfold, upsample, upsample_bilinear, upsample_nearest)
 from dagrad.ops import inplace as _inplace
 from dagrad.ops import nn_ops
 from dagrad.ops.nn_ops import (  # noqa: F401  (re-exported: F.logsigmoid, F.hardshrink...)
@@ -41,7 +48,11 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
     "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "pad",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "pad", "dropout1d", "dropout2d", "dropout3d",
+    "alpha_dropout", "feature_alpha_dropout", "batch_norm", "instance_norm", "group_norm",
+    "prelu", "scaled_dot_product_attention", "multi_head_attention_forward", "interpolate",
+    "upsample", "upsample_nearest", "upsample_bilinear", "unfold", "fold",
+    "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -266,24 +277,136 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 # --------------------------------------------------------------------------- dropout
 
 
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766       # scale * alpha of SELU: its saturation is -1.7581
+
+
+def _feature_shape(input: Tensor) -> tuple:
+    """(N, C, 1, ...): one mask value per sample and channel."""
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+
+
+def _dropout_impl(input: Tensor, p: float, train: bool, inplace: bool, feature: bool = False,
+                  alpha: bool = False, noise_shape: tuple | None = None) -> Tensor:
+    """ATen's ``_dropout_impl``: plain, feature (whole channels) and alpha dropout.
+
+    The identity (the input itself) when ``p == 0``, not training, or empty; a product with a
+    random mask otherwise (``MulBackward0``; alpha dropout then adds an offset,
+    ``AddBackward0``). Feature dropout draws one mask value per (sample, channel).
+    """
+    _check_p(p)
+    if p == 0 or not train or input.numel() == 0:
+        return input
+    dt = input._data.dtype
+    if p == 1:
+        zero = Tensor._make(np.zeros((), dt))
+        return input.mul_(zero) if inplace else mul(input, zero)
+    if noise_shape is None:
+        noise_shape = _feature_shape(input) if feature else tuple(input.shape)
+    from dagrad import _random
+    keep = (_random.uniform(noise_shape) < (1 - p)).astype(dt)
+    offset = None
+    if alpha:
+        a = 1.0 / math.sqrt((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+        offset = Tensor._make(((keep - 1) * dt.type(_SELU_ALPHA_PRIME * a)
+                               + dt.type(_SELU_ALPHA_PRIME * a * p)).astype(dt))
+        noise = keep * dt.type(a)
+    else:
+        noise = keep / dt.type(1 - p)
+    noise = Tensor._make(noise.astype(dt, copy=False))
+    out = input.mul_(noise) if inplace else mul(input, noise)
+    return out if offset is None else out.add_(offset)
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
-    The identity when ``training`` is False. Records ``MulBackward0`` (input times the mask).
+    The identity (the input itself) when ``training`` is False or ``p == 0``. Records
+    ``MulBackward0`` (input times the mask).
     """
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training:
-        return input
-    from dagrad import _random
-    dt = input._data.dtype
-    if p == 1:
-        mask = Tensor._make(np.zeros((), dt))
-    else:
-        keep = _random.uniform(input._data.shape) < (1 - p)
-        mask = Tensor._make((keep / (1 - p)).astype(dt))
-    return input.mul_(mask) if inplace else mul(input, mask)
+    return _dropout_impl(input, p, training, inplace)
+
+
+def _feature_dropout_unbatched(input: Tensor, p: float, training: bool, inplace: bool,
+                               batched_dim: int) -> Tensor:
+    """dropout1d / dropout3d: an unbatched (C, *) input is treated as a batch of one."""
+    if input.dim() == batched_dim:
+        return _dropout_impl(input, p, training, inplace, feature=True)
+    if inplace:
+        shape = (input.shape[0],) + (1,) * (input.dim() - 1)
+        return _dropout_impl(input, p, training, True, noise_shape=shape)
+    return _dropout_impl(input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels: each (sample, channel) of (N, C, L) or (C, L) with probability
+    ``p``; the rest scaled by ``1 / (1 - p)``."""
+    _check_p(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D "
+                           "input. Note that dropout1d exists to provide channel-wise dropout on "
+                           "inputs with 1 spatial dimension, a channel dimension, and an "
+                           "optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout_unbatched(input, p, training, inplace, 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (a 3-D input is read as
+    (N, C, L), with PyTorch's warning)."""
+    _check_p(p)
+    inp_dim = input.dim()
+    if inp_dim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {inp_dim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", stacklevel=2)
+    if inp_dim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change in "
+                      "a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                      "behavior, please switch to using dropout1d instead.", stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p``."""
+    _check_p(p)
+    inp_dim = input.dim()
+    if inp_dim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {inp_dim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout_unbatched(input, p, training, inplace, 5)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped elements go to SELU's negative saturation value and an
+    affine map keeps mean 0 and variance 1. Note the default ``training=False``, as PyTorch."""
+    return _dropout_impl(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (one mask value per sample and channel)."""
+    return _dropout_impl(input, p, training, inplace, feature=True, alpha=True)
 
 
 # --------------------------------------------------------------------------- misc
@@ -636,3 +759,97 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         out = out / input.size(0)
     return out
 
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1`` (0 elsewhere), then reduced.
+
+    Shape:
+        input1, input2 (N, D) with target (N), or (D) with a 0-dim target
+    """
+    reduction = _pick_reduction(size_average, reduce, reduction)
+    targ_dim = target.dim()
+    if targ_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if targ_dim == 1 else 1
+    if input1.dim() != want or input2.dim() != want:
+        raise RuntimeError(f"{targ_dim}D target tensor expects {want}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    eps = 1e-12
+    prod_sum = (input1 * input2).sum(targ_dim)
+    mag_square1 = (input1 * input1).sum(targ_dim) + eps
+    mag_square2 = (input2 * input2).sum(targ_dim) + eps
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
+    t = target._data
+    output = where(Tensor._make(t == 1), 1 - cos, 0.0) + \
+        where(Tensor._make(t == -1), nn_ops._clamp_min(cos - margin, 0), 0.0)
+    return _apply_reduction(output, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``, then reduced (target holds 1 / -1)."""
+    reduction = _pick_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
+                           f"target: {target.size()} ")
+    return _apply_reduction(nn_ops._clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, d(a, p) - d(a, n) + margin)`` with ``d`` the ``p``-norm pairwise distance;
+    ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance.
+
+    Shape:
+        anchor, positive, negative (N, D) or (D) -> reduced, or (N) / () with 'none'
+    """
+    reduction = _pick_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not a_dim == p_dim == n_dim:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a_dim}D, positive "
+                           f"{p_dim}D, and negative {n_dim}D inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _apply_reduction(nn_ops._clamp_min(margin + dist_pos - dist_neg, 0), reduction)
+
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, else ``weight * x``; ``weight`` holds one slope, or one per
+    channel (dim 1). Records ``PreluKernelBackward0``."""
+    if input.dtype != weight.dtype:
+        a, b = (_TYPE_NAMES.get(t.name, t.name) for t in (input.dtype, weight.dtype))
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {a} and {b}")
+    if weight.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() > 1 else 1
+        if channels != weight.numel():
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {weight.numel()} and channel size = "
+                               f"{channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    w = weight
+    if input.dim() != weight.dim():
+        shape = [1] * input.dim()
+        if input.dim() > 1:
+            shape[1] = weight.numel()
+        w = weight.reshape(*shape)
+    return nn_ops._prelu_kernel(input, w)

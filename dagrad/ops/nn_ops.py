@@ -20,7 +20,7 @@ from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
 from dagrad.ops._registry import defop
 from dagrad.ops.linalg import mm
-from dagrad.ops.pointwise import abs, clamp, exp, gt, log, lt, sigmoid, tanh, where
+from dagrad.ops.pointwise import _conj, abs, clamp, exp, gt, log, lt, sigmoid, tanh, where
 from dagrad.ops.shape import t
 
 _SQRT_2 = math.sqrt(2.0)
@@ -45,9 +45,9 @@ def _as_float(x: np.ndarray) -> np.ndarray:
 
 
 @defop(node="AddmmBackward0", promote="common", grads={
-    "self": lambda grad, beta: grad if beta == 1 else grad * beta,
-    "mat1": lambda grad, mat2, alpha: _scaled(mm(grad, t(mat2)), alpha),
-    "mat2": lambda grad, mat1, alpha: _scaled(mm(t(mat1), grad), alpha),
+    "self": lambda grad, beta: grad if beta == 1 else grad * _conj(beta),
+    "mat1": lambda grad, mat2, alpha: _scaled(mm(grad, _conj(t(mat2))), _conj(alpha)),
+    "mat2": lambda grad, mat1, alpha: _scaled(mm(_conj(t(mat1)), grad), _conj(alpha)),
 })
 def addmm(self, mat1, mat2, beta=1, alpha=1):
     """``beta * self + alpha * (mat1 @ mat2)``; ``self`` broadcasts to (n, p). Same as
@@ -690,3 +690,310 @@ def _embedding_double_backward(grad, indices, padding_idx, scale_grad_by_freq, n
     if padding_idx >= 0:
         scale = scale * (arr != padding_idx)
     return rows * Tensor._make(scale[..., None])
+
+
+# --------------------------------------------------------------------------- batch / group norm
+# Note [Normalisation statistics in formulas]
+# The derivative formulas of batch and group norm recompute the batch statistics from the saved
+# input with dagrad ops (mean, pow), instead of saving NumPy means: the formulas stay
+# differentiable, so double backward (and gradgradcheck) goes through them.
+
+
+def _bn_axes(ndim: int) -> tuple:
+    """The dims batch norm reduces over: all but the channel dim 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+def _chan_shape(ndim: int, c: int) -> tuple:
+    """(1, C, 1, ...): a per-channel vector shaped to broadcast against (N, C, *)."""
+    return (1, c) + (1,) * (ndim - 2)
+
+
+def _bn_stats(input: Tensor, axes: tuple, eps: float) -> tuple:
+    mean = input.mean(axes, keepdim=True)
+    xc = input - mean
+    rstd = ((xc * xc).mean(axes, keepdim=True) + eps) ** -0.5
+    return xc * rstd, rstd
+
+
+def _batch_norm_input_grad(grad, input, weight, running_var, training, eps):
+    shape = _chan_shape(input.dim(), input.shape[1])
+    g = grad * weight.reshape(shape) if weight is not None else grad
+    if not training:
+        return g * (running_var.reshape(shape) + eps) ** -0.5
+    axes = _bn_axes(input.dim())
+    xhat, rstd = _bn_stats(input, axes, eps)
+    return rstd * (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
+
+
+def _batch_norm_weight_grad(grad, input, running_mean, running_var, training, eps):
+    axes = _bn_axes(input.dim())
+    if training:
+        xhat, _ = _bn_stats(input, axes, eps)
+    else:
+        shape = _chan_shape(input.dim(), input.shape[1])
+        xhat = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps) ** -0.5
+    return (grad * xhat).sum(axes)
+
+
+@defop(node="NativeBatchNormBackward0", tensors=("weight", "bias", "running_mean", "running_var"),
+       grads={
+           "input": _batch_norm_input_grad,
+           "weight": _batch_norm_weight_grad,
+           "bias": lambda grad: grad.sum(_bn_axes(grad.dim())),
+       })
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, eps):
+    """Normalise each channel of (N, C, *) by its batch statistics (``training``) or by the
+    running ones, then ``* weight + bias``. The running statistics are not updated here:
+    ``F.batch_norm`` does that (so this op stays a pure function of its inputs).
+
+    Example:
+        >>> from dagrad.ops.nn_ops import native_batch_norm
+        >>> native_batch_norm(dagrad.tensor([[1.], [3.]]), None, None, None, None, True, 0.0)
+        tensor([[-1.],
+                [ 1.]])
+    """
+    x = _as_float(input)
+    shape = _chan_shape(x.ndim, x.shape[1])
+    if training:
+        axes = _bn_axes(x.ndim)
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        invstd = 1 / np.sqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
+    else:
+        xc = x - running_mean.reshape(shape)
+        invstd = 1 / np.sqrt(running_var.reshape(shape) + eps)
+    out = xc * invstd
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out.astype(x.dtype, copy=False)
+
+
+def _group_stats(input: Tensor, num_groups: int, eps: float) -> tuple:
+    xg = input.reshape(input.shape[0], num_groups, -1)
+    xhat, rstd = _bn_stats(xg, (2,), eps)
+    return xhat, rstd
+
+
+def _group_norm_input_grad(grad, input, weight, num_groups, eps):
+    g = grad * weight.reshape(_chan_shape(input.dim(), input.shape[1])) \
+        if weight is not None else grad
+    xhat, rstd = _group_stats(input, num_groups, eps)
+    gg = g.reshape(input.shape[0], num_groups, -1)
+    dx = rstd * (gg - gg.mean(2, keepdim=True) - xhat * (gg * xhat).mean(2, keepdim=True))
+    return dx.reshape(tuple(input.shape))
+
+
+def _group_norm_weight_grad(grad, input, num_groups, eps):
+    xhat, _ = _group_stats(input, num_groups, eps)
+    return (grad * xhat.reshape(tuple(input.shape))).sum(_bn_axes(input.dim()))
+
+
+@defop(node="NativeGroupNormBackward0", tensors=("weight", "bias"), grads={
+    "input": _group_norm_input_grad,
+    "weight": _group_norm_weight_grad,
+    "bias": lambda grad: grad.sum(_bn_axes(grad.dim())),
+})
+def native_group_norm(input, weight, bias, num_groups, eps):
+    """Split the C channels of (N, C, *) into ``num_groups`` groups, normalise each group of each
+    sample over its channels and positions, then ``* weight + bias`` per channel."""
+    x = _as_float(input)
+    n = x.shape[0]
+    xg = x.reshape(n, num_groups, -1)
+    mean = xg.mean(axis=2, keepdims=True)
+    xc = xg - mean
+    out = (xc / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + eps)).reshape(x.shape)
+    shape = _chan_shape(x.ndim, x.shape[1])
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out.astype(x.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- prelu
+
+
+@defop(node="PreluKernelBackward0", promote="common", grads={
+    "self": lambda grad, self, weight: where(gt(self, 0), grad, grad * weight),
+    "weight": lambda grad, self: where(gt(self, 0), 0.0, grad * self),
+})
+def _prelu_kernel(self, weight):
+    """``x`` where positive, else ``weight * x``; ``weight`` already shaped to broadcast
+    (``F.prelu`` reshapes a per-channel vector to (1, C, 1, ...)), summed back by the engine."""
+    return np.where(self > 0, self, weight * self).astype(self.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- softmax, attention
+
+
+def _safe_softmax_np(x: np.ndarray, axis: int) -> np.ndarray:
+    """Softmax that gives 0, not NaN, along rows that are entirely -inf (fully masked)."""
+    with np.errstate(invalid="ignore"):
+        out = _softmax_np(x, axis)
+    dead = np.all(x == -np.inf, axis=axis, keepdims=True)
+    return np.where(dead, 0, out).astype(out.dtype, copy=False) if dead.any() else out
+
+
+@defop(node="SafeSoftmaxBackward0", grads={"self": _softmax_backward})
+def _safe_softmax(self, dim):
+    """``softmax(x, dim)``, except that a slice of all ``-inf`` gives zeros (a query that may
+    attend to nothing), as PyTorch's attention uses."""
+    return _safe_softmax_np(self, _dim1(dim, self.ndim))
+
+
+def _sdpa_probs(query: Tensor, key: Tensor, attn_bias: Tensor | None, scale: float) -> Tensor:
+    s = query.matmul(key.transpose(-2, -1)) * scale
+    if attn_bias is not None:
+        s = s + attn_bias
+    return _safe_softmax(s, -1)
+
+
+def _sdpa_score_grad(grad: Tensor, query: Tensor, key: Tensor, value: Tensor,
+                     attn_bias: Tensor | None, scale: float) -> tuple:
+    p = _sdpa_probs(query, key, attn_bias, scale)
+    dp = grad.matmul(value.transpose(-2, -1))
+    return p * (dp - (dp * p).sum(-1, keepdim=True)), p
+
+
+@defop(node="ScaledDotProductFlashAttentionForCpuBackward0", tensors=("attn_bias",), grads={
+    "query": lambda grad, query, key, value, attn_bias, scale: _sdpa_score_grad(
+        grad, query, key, value, attn_bias, scale)[0].matmul(key) * scale,
+    "key": lambda grad, query, key, value, attn_bias, scale: _sdpa_score_grad(
+        grad, query, key, value, attn_bias, scale)[0].transpose(-2, -1).matmul(query) * scale,
+    "value": lambda grad, query, key, attn_bias, scale: _sdpa_probs(
+        query, key, attn_bias, scale).transpose(-2, -1).matmul(grad),
+})
+def _scaled_dot_product_flash_attention_for_cpu(query, key, value, attn_bias, scale):
+    """``softmax(q k^T * scale + attn_bias) v`` over (B, H, L, E) inputs: the fused kernel
+    PyTorch picks on the CPU (no dropout, equal head dims). Fully masked rows give zeros.
+    ``attn_bias`` is an additive float mask broadcasting to (B, H, L, S), or None."""
+    s = np.matmul(query, np.swapaxes(key, -2, -1)) * scale
+    if attn_bias is not None:
+        s = s + attn_bias
+    return np.matmul(_safe_softmax_np(s, -1), value).astype(query.dtype, copy=False)
+
+
+@defop(node="TransposeBackward1", view=True, grads={
+    "self": lambda grad, dim0, dim1: grad.transpose(dim0, dim1)})
+def _transpose_inplace_node(self, dim0, dim1):
+    """``self.transpose(dim0, dim1)`` recording ``TransposeBackward1``: the node of PyTorch's
+    in-place ``transpose_``, which its RNN and GRU apply to a fresh ``batch_first`` output."""
+    return np.swapaxes(self, dim0, dim1)
+
+
+# --------------------------------------------------------------------------- upsampling
+# Note [Separable resampling]
+# Nearest and (bi/tri)linear resampling act on each spatial dim independently, so one op covers
+# them all: `maps` holds, per spatial dim, an index vector (nearest: output i reads input
+# maps[d][i]) or an (out, in) weight matrix (linear). The backward is the adjoint (scatter-add,
+# or the transposed matrix), declared as an op whose own derivative is the forward again.
+
+_UPSAMPLE_NODES = {
+    ("nearest", 1): "UpsampleNearest1D", ("nearest", 2): "UpsampleNearest2D",
+    ("nearest", 3): "UpsampleNearest3D", ("nearest-exact", 1): "UpsampleNearestExact1D",
+    ("nearest-exact", 2): "UpsampleNearestExact2D", ("nearest-exact", 3): "UpsampleNearestExact3D",
+    ("linear", 1): "UpsampleLinear1D", ("bilinear", 2): "UpsampleBilinear2D",
+    ("trilinear", 3): "UpsampleTrilinear3D",
+}
+
+
+def _along(x: np.ndarray, axis: int, m: np.ndarray, nearest: bool) -> np.ndarray:
+    if nearest:
+        return np.take(x, m, axis=axis)
+    return np.moveaxis(np.matmul(m.astype(x.dtype, copy=False), np.moveaxis(x, axis, -2)),
+                       -2, axis)
+
+
+def _along_adjoint(g: np.ndarray, axis: int, m: np.ndarray, nearest: bool,
+                   in_size: int) -> np.ndarray:
+    if nearest:
+        out = np.zeros(g.shape[:axis] + (in_size,) + g.shape[axis + 1:], g.dtype)
+        np.add.at(out, (slice(None),) * axis + (m,), g)
+        return out
+    return np.moveaxis(np.matmul(m.T.astype(g.dtype, copy=False), np.moveaxis(g, axis, -2)),
+                       -2, axis)
+
+
+@defop(node=lambda self, mode, maps: _UPSAMPLE_NODES[(mode, len(maps))] + "Backward0", grads={
+    "self": lambda grad, self_shape, mode, maps: _upsample_backward(grad, mode, maps,
+                                                                    self_shape)})
+def _upsample(self, mode, maps):
+    """Resample the spatial dims of (N, C, *spatial) through ``maps`` (Note [Separable
+    resampling])."""
+    nearest = mode.startswith("nearest")
+    out = self
+    for d, m in enumerate(maps):
+        out = _along(out, 2 + d, m, nearest)
+    return np.ascontiguousarray(out)
+
+
+@defop(node=lambda grad_output, mode, maps, input_size:
+       _UPSAMPLE_NODES[(mode, len(maps))] + "BackwardBackward0", grads={
+           "grad_output": lambda grad, mode, maps: _upsample(grad, mode, maps)})
+def _upsample_backward(grad_output, mode, maps, input_size):
+    nearest = mode.startswith("nearest")
+    out = grad_output
+    for d, m in enumerate(maps):
+        out = _along_adjoint(out, 2 + d, m, nearest, input_size[2 + d])
+    return out
+
+
+# --------------------------------------------------------------------------- im2col / col2im
+
+
+def _blocks(size: tuple, kernel: tuple, dilation: tuple, padding: tuple, stride: tuple) -> tuple:
+    return tuple((size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+                 for i in range(2))
+
+
+@defop(node="Im2ColBackward0", grads={
+    "self": lambda grad, self_shape, kernel_size, dilation, padding, stride: _col2im(
+        grad, tuple(self_shape[-2:]), kernel_size, dilation, padding, stride)})
+def _im2col(self, kernel_size, dilation, padding, stride):
+    """(N, C, H, W) -> (N, C*kh*kw, L): every sliding block as a column (``F.unfold``); an
+    unbatched (C, H, W) input gives (C*kh*kw, L)."""
+    if self.ndim == 3:
+        return _im2col.kernel(self[None], kernel_size, dilation, padding, stride)[0]
+    n, c, h, w = self.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    oh, ow = _blocks((h, w), kernel_size, dilation, padding, stride)
+    xp = np.pad(self, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((n, c, kh, kw, oh, ow), self.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                  j * dw:j * dw + sw * (ow - 1) + 1:sw]
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+@defop(node="Col2ImBackward0", grads={
+    "self": lambda grad, kernel_size, dilation, padding, stride: _im2col(
+        grad, kernel_size, dilation, padding, stride)})
+def _col2im(self, output_size, kernel_size, dilation, padding, stride):
+    """(N, C*kh*kw, L) -> (N, C, H, W): sum overlapping blocks back (``F.fold``); an
+    unbatched (C*kh*kw, L) input gives (C, H, W)."""
+    if self.ndim == 2:
+        return _col2im.kernel(self[None], output_size, kernel_size, dilation, padding, stride)[0]
+    n, ckk, _ = self.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    h, w = output_size
+    oh, ow = _blocks((h, w), kernel_size, dilation, padding, stride)
+    c = ckk // (kh * kw)
+    cols = self.reshape(n, c, kh, kw, oh, ow)
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), self.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
+    return np.ascontiguousarray(out[:, :, ph:ph + h, pw:pw + w])
+
+
+@defop(node="ClampMinBackward0", promote="common", grads={
+    "self": lambda grad, self, min: where(self.ge(min), grad, 0.0)})
+def _clamp_min(self, min):
+    """``max(self, min)`` for a number ``min``: ATen's ``clamp_min``, which the margin losses
+    call (``ClampMinBackward0``; ``clamp(min=...)`` records ``ClampBackward1``)."""
+    return np.maximum(self, np.asarray(min, self.dtype)).astype(self.dtype, copy=False)

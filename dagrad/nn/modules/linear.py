@@ -73,6 +73,10 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A ``Linear`` under another name: ``MultiheadAttention.out_proj`` (so reprs match)."""
+
+
 class Bilinear(Module):
     """Apply ``y = x1^T A x2 + b`` (one matrix ``A`` per output feature).
 
