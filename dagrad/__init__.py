@@ -25,9 +25,16 @@ from dagrad._printing import get_printoptions, printoptions, set_printoptions  #
 from dagrad._random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from dagrad.ops import *  # noqa: F401,F403
+from dagrad.ops import max, min  # noqa: F401,E402  (selection's versions, with dim)
+
+# The star import also copied the op-family submodules (dagrad.ops.linalg, .special...): drop
+# them, so `dagrad.linalg` and `dagrad.special` reach their own namespaces.
+for _n, _v in list(globals().items()):
+    if type(_v).__name__ == "module" and getattr(_v, "__name__", "").startswith("dagrad.ops."):
+        del globals()[_n]
 from dagrad.ops import (  # noqa: F401
     abs, add, bmm, cat, clamp, clip, clone, cos, div, dot, eq, exp, flatten, ge, gt, le, log,
-    lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv, ne, neg, norm, permute, pow,
+    lt, matmul, maximum, mean, minimum, mm, mul, mv, ne, neg, norm, permute, pow,
     reshape, relu, sigmoid, sin, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unbind,
     unsqueeze, where)
 from dagrad import autograd  # noqa: F401

@@ -92,7 +92,7 @@ class SavedTensor:
     (array, version counter) and rebuilt with ``grad_fn=node`` (Note [Graph ownership]).
     """
 
-    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "hooks", "tangent")
+    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "hooks", "tangent", "diff")
 
     def __init__(self, t: Any, is_output: bool = False) -> None:
         vc = t._vc
@@ -105,6 +105,8 @@ class SavedTensor:
         self.version = vc.v
         self.output_nr = t._out_nr
         self.tangent = None         # forward AD: a saved output's tangent (set by forward_ad)
+        # a saved non-differentiable output (max's indices) unpacks without a grad_fn
+        self.diff = not (is_output and ex is not None and ex.get("nondiff_output"))
         if saved_hooks._STACK.hooks:
             pack, unpack = saved_hooks._STACK.hooks[-1]
             self.hooks = (pack(t), unpack)
@@ -134,7 +136,7 @@ class SavedTensor:
         out._vc = self.vc
         if self.tangent is not None:
             out._extra = {"tangent": self.tangent}
-        if node is not None:
+        if node is not None and self.diff:
             out.grad_fn = node
             out._rg = True
             out._out_nr = self.output_nr

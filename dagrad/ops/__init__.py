@@ -22,31 +22,13 @@ from dagrad.ops.pointwise import (  # noqa: F401
     logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, negative, not_equal, pow, real,
     reciprocal, relu, remainder, rsub, sgn, sigmoid, sign, sin, sqrt, square, sub, tanh,
     true_divide, where)
-from dagrad.ops.reduction import _max_all, _min_all, linalg_vector_norm, mean, norm, sum  # noqa
+from dagrad.ops.reduction import linalg_vector_norm, mean, norm, sum  # noqa: F401
 from dagrad.ops.shape import (  # noqa: F401
     broadcast_to, cat, concat, concatenate, contiguous, expand, expand_as, flatten, narrow,
     permute, reshape, reshape_as, select, slice, squeeze, stack, sum_to, swapaxes, swapdims, t,
     transpose, unbind, unsqueeze, view, view_as)
 
 multiply, subtract, divide = mul, sub, div
-
-
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    """The largest element, or ``maximum(input, other)`` when given a tensor."""
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    if dim is None:
-        return _max_all(input)
-    raise NotImplementedError("max(dim=...) arrives with the reductions of the op-coverage issue")
-
-
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    """The smallest element, or ``minimum(input, other)`` when given a tensor."""
-    if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    if dim is None:
-        return _min_all(input)
-    raise NotImplementedError("min(dim=...) arrives with the reductions of the op-coverage issue")
 
 
 # --------------------------------------------------------------------------- Tensor methods
@@ -58,11 +40,48 @@ _METHODS = [
     logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
     bitwise_not, maximum, minimum, clone, sum, mean, norm, dot, mv, mm, matmul, bmm, t,
     transpose, swapaxes, swapdims, permute, view, view_as, reshape, reshape_as, flatten, expand,
-    expand_as, broadcast_to, unsqueeze, squeeze, select, narrow, contiguous, unbind, max, min,
+    expand_as, broadcast_to, unsqueeze, squeeze, select, narrow, contiguous, unbind,
     copy_, fill_, zero_, normal_, uniform_, as_strided, multiply, subtract, divide,
 ]
 for _m in _METHODS:
     setattr(Tensor, _m.__name__, _m)
+# Families in their own modules: each lists its Tensor methods in METHODS.
+# (Imported under private names: a public `special` or `linalg` here would shadow the
+# `dagrad.special` / `dagrad.linalg` namespaces after `from dagrad.ops import *`.)
+from dagrad.ops import complex_ops as _complex_ops  # noqa: E402
+from dagrad.ops import conv as _conv  # noqa: E402,F401
+from dagrad.ops import linalg_decomp as _linalg_decomp  # noqa: E402
+from dagrad.ops import nn_ops as _nn_ops  # noqa: E402
+from dagrad.ops import selection as _selection  # noqa: E402
+from dagrad.ops import special as _special  # noqa: E402
+from dagrad.ops.complex_ops import (  # noqa: E402,F401
+    angle, complex, conj_physical, is_conj, polar, resolve_conj, resolve_neg, view_as_complex,
+    view_as_real)
+from dagrad.ops.linalg_decomp import (  # noqa: E402,F401
+    addmv, baddbmm, cholesky_solve, cross, einsum, kron, logdet, outer, pinverse, tensordot,
+    triangular_solve, vdot)
+from dagrad.ops.nn_ops import addmm  # noqa: E402,F401
+from dagrad.ops.selection import *  # noqa: E402,F401,F403
+from dagrad.ops.special import *  # noqa: E402,F401,F403
+
+det = _linalg_decomp.linalg_det
+inverse = _linalg_decomp.linalg_inv
+slogdet = _linalg_decomp.linalg_slogdet
+ger = outer
+
+for _name, _fn in {**_selection.METHODS, **_special.METHODS}.items():
+    setattr(Tensor, _name, _fn)
+for _m in (addmv, baddbmm, cross, outer, vdot, kron, logdet, pinverse, cholesky_solve,
+           triangular_solve, angle, conj_physical, resolve_conj, resolve_neg, is_conj, addmm):
+    setattr(Tensor, _m.__name__, _m)
+Tensor.ger = outer
+Tensor.det = det
+Tensor.inverse = inverse
+Tensor.slogdet = slogdet
+Tensor.mH = property(lambda self: conj(transpose(self, -2, -1)))
+Tensor.softmax = _selection.METHODS.get("softmax", _nn_ops.softmax)
+Tensor.log_softmax = _selection.METHODS.get("log_softmax", _nn_ops.log_softmax)
+Tensor.logsumexp = _selection.METHODS.get("logsumexp", _nn_ops.logsumexp)
 Tensor.real = property(real)
 Tensor.imag = property(imag)
 Tensor.T = property(lambda self: permute(self, tuple(range(self.dim() - 1, -1, -1))))

@@ -407,6 +407,12 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
         cls = op.node_cls
     node = _new_node(cls)
     if op.lists or op.outputs != 1:
+        # outputs learn their position first, so a saved `result` unpacks as the right output
+        nondiff = op.nondiff_outputs
+        for i, r in enumerate(results):
+            r._out_nr = i
+            if i in nondiff:
+                r._extras()["nondiff_output"] = True
         edges, meta, saved = _record_general(op, vals, results, node)
     else:
         # the common case, kept tight: one output, no list arguments

@@ -210,7 +210,8 @@ def pow(self, exponent):
         return np.power(self, exponent)
 
 
-@defop(node="PowBackward0", promote="common", grads={"self": lambda grad, self: grad * 2 * self})
+@defop(node="PowBackward0", promote="common",
+       grads={"self": lambda grad, self: grad * 2 * _conj(self)})
 def square(self):
     """``self ** 2``."""
     return np.square(self)

@@ -1410,3 +1410,14 @@ op_db += [
     _nn("pad", _pad_samples, "ConstantPadNdBackward0", module=_CONV,
         covers=("constant_pad_nd",)),
 ]
+
+
+# Families registered in their own files keep their entries beside them.
+from dagrad.testing.op_db_linalg import op_db_linalg  # noqa: E402
+from dagrad.testing.op_db_selection import OPS as _SELECTION_OPS  # noqa: E402
+
+op_db += op_db_linalg
+op_db += _SELECTION_OPS
+from dagrad.testing.op_db_nn import op_db_nn  # noqa: E402
+
+op_db += op_db_nn
