@@ -206,7 +206,9 @@ def _transpose_vjp(op: Any, args: tuple, kwargs: dict, pairs: list, outs: tuple)
             diff_outs, us = [], []
             for y in ys:
                 if isinstance(y, Tensor) and y._rg and y._data.dtype.kind in "fc":
-                    u = Tensor._make(np.zeros_like(y._data))
+                    # any point works for a formula linear in grad; ones avoids log(0) in
+                    # formulas that split grad by sign (logcumsumexp)
+                    u = Tensor._make(np.ones_like(y._data))
                     u._rg = True
                     diff_outs.append(y)
                     us.append(u)

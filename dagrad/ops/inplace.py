@@ -139,8 +139,8 @@ def commit(self: Tensor, result: Tensor) -> None:
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.") from None
     self._bump()
-    if result._extra and "tangent" in result._extra:        # forward AD: the tangent moves too
-        self._extras()["tangent"] = result._extra["tangent"]
+    if result._extra and result._extra.get("tangent") is not None:
+        _move_tangent(self, result._extra["tangent"])
     if fn is None:
         return
     if self._base is not None:
@@ -151,6 +151,27 @@ def commit(self: Tensor, result: Tensor) -> None:
         self._out_nr = result._out_nr
         _repoint_saved_result(fn, self)
     _regenerate_views(self._base if self._base is not None else self, self)
+
+
+def _has_tangent(*ts: Any) -> bool:
+    return any(t is not None and t._extra and t._extra.get("tangent") is not None for t in ts)
+
+
+def _move_tangent(self: Tensor, tangent: Tensor) -> None:
+    """Forward AD: ``self`` takes the result's tangent; for a view, the base's tangent gets it
+    in the viewed region (the forward twin of CopySlices)."""
+    from dagrad.autograd import forward_ad
+    base = self._base
+    if base is None or not base._data.flags.c_contiguous:
+        forward_ad._set_tangent(self, tangent)
+        return
+    old = base._extra.get("tangent") if base._extra else None
+    bt = np.zeros_like(base._data) if old is None else np.array(old._data, copy=True)
+    size, stride, offset = _geometry(self._data, base._data)
+    region = _strided(bt, size, stride, offset)
+    region[...] = tangent._data
+    forward_ad._set_tangent(base, Tensor._make(bt))
+    forward_ad._set_tangent(self, Tensor._make(region))
 
 
 def _snapshot_self(fn: Node, self: Tensor) -> None:
@@ -347,6 +368,8 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     advanced = any(indexing._is_advanced(i) for i in idx)
     value_t = value if isinstance(value, Tensor) else None
     needs_graph = STATE.grad and (self._rg or (value_t is not None and value_t._rg))
+    if not needs_graph and _has_tangent(self, value_t):
+        needs_graph = True          # forward AD: take the op path so tangents follow
     if not needs_graph:
         check_inplace(self)
         np_index = tuple(indexing._to_np_index(i) for i in idx)
