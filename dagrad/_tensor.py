@@ -654,6 +654,10 @@ class Tensor:
         return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
+        if FAST_PATH and not (self._rg and STATE.grad) and not STATE.inference and \
+                self._data.dtype.kind in "fciu":
+            r = np.negative(self._data)                       # Note [Fast arithmetic]
+            return Tensor._make(r if type(r) is _ndarray else np.asarray(r))
         return _ops.neg(self)
 
     def __pos__(self) -> Tensor:

@@ -307,7 +307,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     for h in list(hk.post.values()):
                         h((), tuple(grads))
                 continue
-            if all(g is None for g in grads):
+            if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
                 in_grads = [None] * len(fn.next_functions)
             elif observers:
                 tokens = [o.node_begin(fn, grads) for o in observers]
@@ -341,7 +341,8 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     if nxt not in buffers:
                         # no gradient reached it: run it empty so its inputs' counts drop
                         buffers[nxt] = [None] * _num_outputs(nxt)
-                    heapq.heappush(heap, (_prio(nxt), counter, nxt))
+                    heapq.heappush(heap, (_NEG_INF if type(nxt) is AccumulateGrad else -nxt._seq,
+                                          counter, nxt))
                     counter += 1
     finally:
         STATE.grad = prev_grad
@@ -352,6 +353,9 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
 def _num_outputs(fn: Node) -> int:
     n = fn._num_outputs
     return n if n >= 0 else len(fn._extra["out_meta"])
+
+
+_NEG_INF = float("-inf")
 
 
 def _prio(fn: Node) -> float:

@@ -401,7 +401,7 @@ def remainder(self, other):
 
 
 @defop(name="conj", node="ConjBackward0", grads={"self": lambda grad: conj(grad)})
-def _conj(self):
+def _conj_op(self):
     return np.conjugate(self)
 
 
@@ -412,7 +412,7 @@ def conj(self: Tensor) -> Tensor:
         >>> dagrad.tensor([1 + 2j]).conj()
         tensor([1.-2.j])
     """
-    return _conj(self) if self._data.dtype.kind == "c" else self
+    return _conj_op(self) if self._data.dtype.kind == "c" else self
 
 
 # PyTorch computes real/imag as view_as_real(z).select(-1, 0 or 1): the node is SelectBackward0.
