@@ -736,9 +736,7 @@ FAST_PATH = True          # turned off by the registry while a profiler or forwa
 _np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
 
 
-def _np_divide(a: Any, b: Any) -> Any:
-    with _QUIET:
-        return np.true_divide(a, b)
+_np_divide = np.true_divide
 
 
 def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | None:
@@ -772,7 +770,8 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | Non
     if ufunc is _np_divide and k not in "fc":
         return None
     try:
-        r = ufunc(b, a) if reflected else ufunc(a, b)
+        with _QUIET:                # PyTorch never warns on inf * 0 or nan arithmetic
+            r = ufunc(b, a) if reflected else ufunc(a, b)
     except (ValueError, OverflowError):
         return None
     if type(r) is not _ndarray:

@@ -48,7 +48,8 @@ def add(self, other, alpha=1):
     """
     if alpha != 1:
         other = np.multiply(other, alpha)
-    return np.add(self, other)
+    with QUIET:
+        return np.add(self, other)
 
 
 @defop(node="SubBackward0", promote="common", grads={
@@ -60,7 +61,8 @@ def sub(self, other, alpha=1):
     _check_bool_sub(self, other)
     if alpha != 1:
         other = np.multiply(other, alpha)
-    return np.subtract(self, other)
+    with QUIET:
+        return np.subtract(self, other)
 
 
 def _check_bool_sub(a: object, b: object) -> None:
@@ -95,7 +97,8 @@ def mul(self, other):
         >>> dagrad.mul(dagrad.tensor([1., 2.]), 3)
         tensor([3., 6.])
     """
-    return np.multiply(self, other)
+    with QUIET:
+        return np.multiply(self, other)
 
 
 def _conj(v: object) -> object:

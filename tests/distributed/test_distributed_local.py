@@ -104,3 +104,13 @@ def test_buckets_reverse_order_first_bucket_small() -> None:
     assert compute_bucket_assignment_by_size(ps, [100, 100]) == [[3, 2], [1], [0]]
     mixed = [dagrad.zeros(3), dagrad.zeros(3, dtype=dagrad.float64), dagrad.zeros(3)]
     assert compute_bucket_assignment_by_size(mixed, [1 << 20]) == [[2, 0], [1]]
+
+
+def test_sampler_without_replicas_needs_an_initialised_group() -> None:
+    # Like PyTorch: without mpi4py the package is "not available"; with it, not initialised.
+    if dist.is_available():
+        with pytest.raises(ValueError, match=re.escape(NOT_INITIALIZED)):
+            DistributedSampler(range(4))
+    else:
+        with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+            DistributedSampler(range(4))
