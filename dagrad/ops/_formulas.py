@@ -38,6 +38,8 @@ def unsqueeze_to(grad: Any, shape: tuple, dim: Any, keepdim: bool) -> Any:
 
 def sum_backward(grad: Any, shape: tuple, dim: Any, keepdim: bool) -> Any:
     """The gradient of ``sum(self, dim, keepdim)``: ``grad`` broadcast back to ``shape``."""
+    if dim is None and grad.dim() == 0:
+        return grad.expand(shape)           # a 0-dim gradient broadcasts as it is
     return unsqueeze_to(grad, shape, dim, keepdim).expand(shape)
 
 

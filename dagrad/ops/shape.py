@@ -249,7 +249,8 @@ def unsqueeze(self, dim):
     n = self.ndim + 1
     if not -n <= dim < n:
         raise IndexError(_errors.DIM_OUT_OF_RANGE.format(lo=-n, hi=n - 1, dim=dim))
-    return np.expand_dims(self, dim if dim >= 0 else dim + n)
+    d = dim if dim >= 0 else dim + n
+    return self.reshape(self.shape[:d] + (1,) + self.shape[d:])     # a view, like expand_dims
 
 
 def _squeeze_node(self, dim=None) -> str:
