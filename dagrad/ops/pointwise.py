@@ -184,8 +184,6 @@ def _pow_self(grad, self, exponent):
         return grad * _conj(exponent * pow(self, exponent - 1))
     if exponent == 0:
         return grad * 0
-    if exponent == 2:                       # the common square: no pow(self, 1) copy
-        return grad * _conj(self * 2)
     return grad * _conj(exponent * pow(self, exponent - 1))
 
 
