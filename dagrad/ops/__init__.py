@@ -51,6 +51,7 @@ for _m in _METHODS:
 from dagrad.ops import complex_ops as _complex_ops  # noqa: E402
 from dagrad.ops import conv as _conv  # noqa: E402,F401
 from dagrad.ops import linalg_decomp as _linalg_decomp  # noqa: E402
+from dagrad.ops import manipulation as _manipulation  # noqa: E402
 from dagrad.ops import nn_ops as _nn_ops  # noqa: E402
 from dagrad.ops import selection as _selection  # noqa: E402
 from dagrad.ops import special as _special  # noqa: E402
@@ -61,6 +62,7 @@ from dagrad.ops.linalg_decomp import (  # noqa: E402,F401
     addmv, baddbmm, cholesky_solve, cross, einsum, kron, logdet, outer, pinverse, tensordot,
     triangular_solve, vdot)
 from dagrad.ops.nn_ops import addmm  # noqa: E402,F401
+from dagrad.ops.manipulation import *  # noqa: E402,F401,F403
 from dagrad.ops.selection import *  # noqa: E402,F401,F403
 from dagrad.ops.special import *  # noqa: E402,F401,F403
 
@@ -69,7 +71,7 @@ inverse = _linalg_decomp.linalg_inv
 slogdet = _linalg_decomp.linalg_slogdet
 ger = outer
 
-for _name, _fn in {**_selection.METHODS, **_special.METHODS}.items():
+for _name, _fn in {**_selection.METHODS, **_special.METHODS, **_manipulation.METHODS}.items():
     setattr(Tensor, _name, _fn)
 for _m in (addmv, baddbmm, cross, outer, vdot, kron, logdet, pinverse, cholesky_solve,
            triangular_solve, angle, conj_physical, resolve_conj, resolve_neg, is_conj, addmm):

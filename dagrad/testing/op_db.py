@@ -1421,3 +1421,6 @@ op_db += _SELECTION_OPS
 from dagrad.testing.op_db_nn import op_db_nn  # noqa: E402
 
 op_db += op_db_nn
+from dagrad.testing.op_db_manipulation import OPS as _MANIPULATION_OPS  # noqa: E402
+
+op_db += _MANIPULATION_OPS
