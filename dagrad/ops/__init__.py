@@ -52,6 +52,8 @@ from dagrad.ops import complex_ops as _complex_ops  # noqa: E402
 from dagrad.ops import conv as _conv  # noqa: E402,F401
 from dagrad.ops import linalg_decomp as _linalg_decomp  # noqa: E402
 from dagrad.ops import manipulation as _manipulation  # noqa: E402
+from dagrad.ops import random_ops as _random_ops  # noqa: E402
+from dagrad.ops import scatter as _scatter_ops  # noqa: E402
 from dagrad.ops import nn_ops as _nn_ops  # noqa: E402
 from dagrad.ops import selection as _selection  # noqa: E402
 from dagrad.ops import special as _special  # noqa: E402
@@ -63,6 +65,8 @@ from dagrad.ops.linalg_decomp import (  # noqa: E402,F401
     triangular_solve, vdot)
 from dagrad.ops.nn_ops import addmm  # noqa: E402,F401
 from dagrad.ops.manipulation import *  # noqa: E402,F401,F403
+from dagrad.ops.random_ops import *  # noqa: E402,F401,F403
+from dagrad.ops.scatter import *  # noqa: E402,F401,F403
 from dagrad.ops.selection import *  # noqa: E402,F401,F403
 from dagrad.ops.special import *  # noqa: E402,F401,F403
 
@@ -71,7 +75,9 @@ inverse = _linalg_decomp.linalg_inv
 slogdet = _linalg_decomp.linalg_slogdet
 ger = outer
 
-for _name, _fn in {**_selection.METHODS, **_special.METHODS, **_manipulation.METHODS}.items():
+for _name, _fn in {**_selection.METHODS, **_special.METHODS, **_manipulation.METHODS,
+                   **_scatter_ops.METHODS, **_scatter_ops.INPLACE_METHODS,
+                   **_random_ops.METHODS}.items():
     setattr(Tensor, _name, _fn)
 for _m in (addmv, baddbmm, cross, outer, vdot, kron, logdet, pinverse, cholesky_solve,
            triangular_solve, angle, conj_physical, resolve_conj, resolve_neg, is_conj, addmm):

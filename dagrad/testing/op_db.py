@@ -1424,3 +1424,6 @@ op_db += op_db_nn
 from dagrad.testing.op_db_manipulation import OPS as _MANIPULATION_OPS  # noqa: E402
 
 op_db += _MANIPULATION_OPS
+from dagrad.testing.op_db_scatter import OPS as _SCATTER_OPS  # noqa: E402
+
+op_db += _SCATTER_OPS
