@@ -774,19 +774,7 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | Non
             r = ufunc(b, a) if reflected else ufunc(a, b)
     except (ValueError, OverflowError):
         return None
-    if type(r) is not _ndarray:
-        r = np.asarray(r)
-    t = _new(Tensor)
-    t._data = r
-    t._rg = False
-    t.grad_fn = None
-    t._out_nr = 0
-    t._grad = None
-    t._vc = None
-    t._base = None
-    t._acc = None
-    t._extra = None
-    return t
+    return Tensor._make(r if type(r) is _ndarray else np.asarray(r))
 
 
 Tensor.__module__ = Size.__module__ = "dagrad"     # `<class 'dagrad.Tensor'>` as torch prints
