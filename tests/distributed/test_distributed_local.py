@@ -29,7 +29,6 @@ def test_import_does_not_load_mpi() -> None:
     lambda: dist.all_reduce(dagrad.ones(1)), lambda: dist.broadcast(dagrad.ones(1), 0),
     lambda: dist.destroy_process_group(),
     lambda: dagrad.nn.parallel.DistributedDataParallel(dagrad.nn.Linear(1, 1)),
-    lambda: DistributedSampler(range(4)),
 ])
 def test_before_init_raises_torch_message(call) -> None:
     assert not dist.is_initialized()
