@@ -7,7 +7,7 @@ import numpy as np
 
 from dagrad._tensor import Tensor
 from dagrad.optim.optimizer import (
-    Optimizer, _add, _addcmul, _grad_of, _incr_step, _mul, _scalar, _step_tensor, _to_scalar,
+    Optimizer, _check_hyperparameters, _add, _addcmul, _grad_of, _incr_step, _mul, _scalar, _step_tensor, _to_scalar,
     _zeros_like)
 
 
@@ -27,16 +27,10 @@ class Adadelta(Optimizer):
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_hyperparameters(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(0.0, ("epsilon value", eps), ("weight_decay value", weight_decay))
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}

@@ -7,7 +7,7 @@ import numpy as np
 
 from dagrad._tensor import Tensor
 from dagrad.optim.optimizer import (
-    Optimizer, _addcdiv, _addcmul, _grad_of, _incr_step, _scalar, _step_tensor, _to_scalar)
+    Optimizer, _check_hyperparameters, _addcdiv, _addcmul, _grad_of, _incr_step, _scalar, _step_tensor, _to_scalar)
 
 
 class Adagrad(Optimizer):
@@ -20,19 +20,10 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: "
-                             f"{initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_hyperparameters(lr, ("lr_decay value", lr_decay),
+                               ("weight_decay value", weight_decay),
+                               ("initial_accumulator_value value", initial_accumulator_value),
+                               ("epsilon value", eps))
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,

@@ -7,7 +7,7 @@ import numpy as np
 
 from dagrad._tensor import Tensor
 from dagrad.optim.optimizer import (
-    Optimizer, _addcdiv, _addcmul, _grad_of, _incr_step, _lerp, _mul, _scalar, _step_tensor,
+    Optimizer, _check_hyperparameters, _addcdiv, _addcmul, _grad_of, _incr_step, _lerp, _mul, _scalar, _step_tensor,
     _to_scalar, _zeros_like)
 
 
@@ -32,18 +32,8 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr, ("epsilon value", eps), betas=betas)
+        _check_hyperparameters(0.0, ("weight_decay value", weight_decay))
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")

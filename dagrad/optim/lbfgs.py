@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
-from dagrad.optim.optimizer import Optimizer, _to_scalar
+from dagrad.optim.optimizer import Optimizer, _check_hyperparameters, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -168,10 +168,7 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_hyperparameters(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,

@@ -370,6 +370,22 @@ class Optimizer:
 # array's dtype with the same association of operations.
 
 
+def _check_hyperparameters(lr: Any, *checks: tuple[str, Any], betas: Any = None) -> None:
+    """PyTorch's constructor checks, in its order: a 1-element tensor lr, ``0 <= lr``, then each
+    ``(label, value)`` must be ``>= 0`` ("Invalid <label>: <value>"), then ``0 <= beta < 1``."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    for label, value in checks:
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {label}: {value}")
+    if betas is not None:
+        for i, b in enumerate(betas):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+
+
 def _scalar(x: Any, arr: np.ndarray) -> Any:
     if isinstance(x, Tensor):
         x = x.item()
