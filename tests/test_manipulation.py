@@ -8,7 +8,6 @@ forms, reprs, keyword forms and Tensor-method spellings, dtypes, and a few prope
 """
 from __future__ import annotations
 
-import importlib
 import re
 import warnings
 from typing import Any
@@ -23,10 +22,8 @@ import dagrad
 from dagrad.autograd.gradcheck import gradcheck, gradgradcheck
 from dagrad.ops import manipulation as M
 from dagrad.testing import assert_close
-from dagrad.testing.op_db import op_db
 from dagrad.testing.op_db_manipulation import OPS
 
-PENDING = [o for o in OPS if not any(o is p for p in op_db)]
 
 MULTI_VIEW = ("Output {nr} of {node} is a view and is being modified inplace. This view is the "
               "output of a function that returns multiple views. Such functions do not allow the "
@@ -47,44 +44,7 @@ def to_t(tt: Any, x: dagrad.Tensor) -> Any:
     return tt.from_numpy(np.array(x.detach().numpy())).requires_grad_(x.requires_grad)
 
 
-# --------------------------------------------------------------------------- generic (pending)
-
-
-def _generic_modules() -> tuple[Any, Any]:
-    """``tests/test_ops.py`` and ``tests/test_ops_vs_torch.py`` (None without PyTorch)."""
-    def load(name: str) -> Any:
-        for full in (f"tests.{name}", name):
-            try:
-                return importlib.import_module(full)
-            except ModuleNotFoundError:
-                continue
-        raise ModuleNotFoundError(name)
-    generic = load("test_ops")
-    try:
-        vs_torch = load("test_ops_vs_torch")
-    except pytest.skip.Exception:
-        vs_torch = None
-    return generic, vs_torch
-
-
-@pytest.mark.parametrize("op", PENDING, ids=[o.name for o in PENDING])
-def test_generic_until_in_op_db(op: Any) -> None:
-    generic, vs_torch = _generic_modules()
-    for dtype in (dagrad.float32, dagrad.float64):
-        generic.test_forward_matches_reference(op, dtype)
-    generic.test_grad_fn_name(op)
-    if op.supports_grad:
-        generic.test_gradcheck(op)
-        generic.test_gradient_dtype_and_shape_match_input(op)
-    if op.supports_gradgrad:
-        generic.test_gradgradcheck(op)
-    if list(op.error_inputs()):
-        generic.test_error_inputs(op)
-    if vs_torch is not None:
-        for dtype in (dagrad.float32, dagrad.float64):
-            vs_torch.test_matches_torch(op, dtype)
-        if list(op.error_inputs()):
-            vs_torch.test_errors_match_torch(op)
+# --------------------------------------------------------------------------- op database coverage
 
 
 def test_op_db_entries_cover_every_manipulation_op() -> None:

@@ -23,13 +23,10 @@ from hypothesis import strategies as st
 import dagrad
 from dagrad.ops import random_ops as R
 from dagrad.testing import assert_close
-from dagrad.testing.op_db import op_db
 from dagrad.testing.op_db_scatter import OPS
 
 # the module, not the ``scatter`` function that shadows it in ``dagrad.ops`` once exported
 SC = importlib.import_module("dagrad.ops.scatter")
-
-PENDING = [o for o in OPS if not any(o is p for p in op_db)]
 
 
 @pytest.fixture(scope="module")
@@ -49,49 +46,7 @@ def node(t: Any) -> str | None:
     return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
-# --------------------------------------------------------------------------- generic (pending)
-
-
-def _test_module(name: str) -> Any:
-    """``tests/<name>.py`` (``tests`` is a package; fall back to a top-level import)."""
-    try:
-        return importlib.import_module(f"tests.{name}")
-    except ImportError:
-        return pytest.importorskip(name)
-
-
-def run_generic(op: Any, torch_ok: bool) -> None:
-    """The checks of tests/test_ops.py and tests/test_ops_vs_torch.py, for one entry."""
-    test_ops = _test_module("test_ops")
-    for dtype in (dagrad.float32, dagrad.float64):
-        if op.ref is not None:
-            test_ops.test_forward_matches_reference(op, dtype)
-    test_ops.test_grad_fn_name(op)
-    if op.supports_grad:
-        test_ops.test_gradcheck(op)
-        test_ops.test_gradient_dtype_and_shape_match_input(op)
-    if op.supports_gradgrad:
-        test_ops.test_gradgradcheck(op)
-    if list(op.error_inputs()):
-        test_ops.test_error_inputs(op)
-    if torch_ok:
-        vs_torch = _test_module("test_ops_vs_torch")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)        # scatter's deprecated reduce
-            for dtype in (dagrad.float32, dagrad.float64):
-                vs_torch.test_matches_torch(op, dtype)
-            if list(op.error_inputs()):
-                vs_torch.test_errors_match_torch(op)
-
-
-@pytest.mark.parametrize("op", PENDING, ids=[o.name for o in PENDING])
-def test_generic_until_in_op_db(op: Any) -> None:
-    try:
-        import torch  # noqa: F401
-        torch_ok = True
-    except ImportError:
-        torch_ok = False
-    run_generic(op, torch_ok)
+# --------------------------------------------------------------------------- op database coverage
 
 
 def test_op_db_entries_cover_every_scatter_op() -> None:

@@ -24,16 +24,9 @@ import dagrad
 from dagrad.autograd.gradcheck import gradcheck, gradgradcheck
 from dagrad.ops import selection as S
 from dagrad.testing import assert_close
-from dagrad.testing.op_db import op_db
 from dagrad.testing.op_db_selection import OPS
 
 nan, inf = math.nan, math.inf
-SEL_NAMES = {"max.dim", "min.dim", "amax", "amin", "argmax", "argmin", "aminmax", "sort",
-             "argsort", "topk", "kthvalue", "median", "median.dim", "nanmedian", "nanmedian.dim",
-             "mode", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "prod", "nansum",
-             "nanmean", "var", "std", "var_mean", "std_mean", "all", "any", "count_nonzero",
-             "isclose", "unique", "unique_consecutive", "searchsorted", "bucketize", "histc"}
-PENDING = [o for o in OPS if o.name in SEL_NAMES and not any(o is p for p in op_db)]
 
 
 def t64(values: Any, rg: bool = True) -> dagrad.Tensor:
@@ -63,39 +56,7 @@ def np_of(x: Any) -> np.ndarray:
     return x.detach().numpy() if hasattr(x, "detach") else np.asarray(x)
 
 
-# --------------------------------------------------------------------------- generic (pending)
-
-
-def run_generic(op: Any, torch_ok: bool) -> None:
-    """The checks of tests/test_ops.py and tests/test_ops_vs_torch.py, for one entry."""
-    test_ops = pytest.importorskip("test_ops")
-    for dtype in (dagrad.float32, dagrad.float64):
-        if op.ref is not None:
-            test_ops.test_forward_matches_reference(op, dtype)
-    test_ops.test_grad_fn_name(op)
-    if op.supports_grad:
-        test_ops.test_gradcheck(op)
-        test_ops.test_gradient_dtype_and_shape_match_input(op)
-    if op.supports_gradgrad:
-        test_ops.test_gradgradcheck(op)
-    if list(op.error_inputs()):
-        test_ops.test_error_inputs(op)
-    if torch_ok:
-        vs_torch = pytest.importorskip("test_ops_vs_torch")
-        for dtype in (dagrad.float32, dagrad.float64):
-            vs_torch.test_matches_torch(op, dtype)
-        if list(op.error_inputs()):
-            vs_torch.test_errors_match_torch(op)
-
-
-@pytest.mark.parametrize("op", PENDING, ids=[o.name for o in PENDING])
-def test_generic_until_in_op_db(op: Any) -> None:
-    try:
-        import torch  # noqa: F401
-        torch_ok = True
-    except ImportError:
-        torch_ok = False
-    run_generic(op, torch_ok)
+# --------------------------------------------------------------------------- op database coverage
 
 
 def test_op_db_entries_cover_every_selection_op() -> None:
@@ -527,8 +488,6 @@ def test_error_messages_match_torch(tt: Any, call: Any, exc: type, message: str)
     with pytest.raises(exc) as ours:
         call(D, dagrad.ones(2, 3))
     assert str(ours.value) == message.replace("torch.", "dagrad.")
-
-
 
 
 # --------------------------------------------------------------------------- properties

@@ -22,16 +22,8 @@ import dagrad.special
 from dagrad.autograd.gradcheck import gradcheck, gradgradcheck
 from dagrad.ops import special as P
 from dagrad.testing import assert_close
-from dagrad.testing.op_db import op_db
-from dagrad.testing.op_db_selection import OPS
 
 nan, inf = math.nan, math.inf
-SEL_NAMES = {"max.dim", "min.dim", "amax", "amin", "argmax", "argmin", "aminmax", "sort",
-             "argsort", "topk", "kthvalue", "median", "median.dim", "nanmedian", "nanmedian.dim",
-             "mode", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "prod", "nansum",
-             "nanmean", "var", "std", "var_mean", "std_mean", "all", "any", "count_nonzero",
-             "isclose", "unique", "unique_consecutive", "searchsorted", "bucketize", "histc"}
-PENDING = [o for o in OPS if o.name not in SEL_NAMES and not any(o is p for p in op_db)]
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +39,6 @@ def to_t(tt: Any, x: Any) -> Any:
 
 def t64(values: Any, rg: bool = True) -> dagrad.Tensor:
     return dagrad.tensor(values, dtype=dagrad.float64, requires_grad=rg)
-
-
-@pytest.mark.parametrize("op", PENDING, ids=[o.name for o in PENDING])
-def test_generic_until_in_op_db(op: Any) -> None:
-    from test_selection import run_generic
-    try:
-        import torch  # noqa: F401
-        torch_ok = True
-    except ImportError:
-        torch_ok = False
-    run_generic(op, torch_ok)
 
 
 # --------------------------------------------------------------------------- references
