@@ -354,6 +354,9 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
             sys.excepthook, _World.excepthook = _World.excepthook, None
 
 
+_ABORT_DRAIN_SECONDS = 0.5
+
+
 def _install_abort_hook(MPI: Any) -> None:
     # Note [Abort on uncaught exceptions]
     previous = sys.excepthook
@@ -363,6 +366,10 @@ def _install_abort_hook(MPI: Any) -> None:
         sys.stderr.write(f"dagrad.distributed: uncaught {exc_type.__name__} on rank "
                          f"{MPI.COMM_WORLD.Get_rank()}; aborting all ranks (MPI_Abort)\n")
         sys.stderr.flush()
+        # MPI_Abort makes the launcher kill every rank at once, and output still in flight
+        # through its forwarding pipes is lost (seen under load: only the traceback's first
+        # line arrived). A short pause lets it drain the report above first.
+        time.sleep(_ABORT_DRAIN_SECONDS)
         MPI.COMM_WORLD.Abort(1)
 
     _World.excepthook = previous
