@@ -108,3 +108,51 @@ def test_conv_error_messages() -> None:
         C._convolution(x, w, None, (1, 1), (0, 0), (1, 1), 1)
     with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
         C._convolution(torch.ones(1, 2, 2, 2), w, None, (1, 1), (0, 0), (1, 1), 1)
+
+
+# --------------------------------------------------------------------- max pool: which element wins
+def test_max_pool_ties_nan_and_padding_pick_the_element_pytorch_picks() -> None:
+    # PyTorch's CPU kernel: the first maximum wins a tie, a NaN wins (the last NaN of the
+    # window), padding never wins, and a window of -inf points at its first real element.
+    inf, nan = float("inf"), float("nan")
+    x = torch.tensor([[[[1., 1., -inf, -inf],
+                        [0., 1., -inf, -inf],
+                        [nan, 2., 5., 5.],
+                        [3., nan, 5., 5.]]]])
+    v, i = torch.nn.functional.max_pool2d(x, 2, return_indices=True)
+    assert i.tolist() == [[[[0, 2], [13, 10]]]]
+    assert v[0, 0, 0].tolist() == [1.0, -inf] and v[0, 0, 1, 1].item() == 5.0
+    assert np.isnan(v[0, 0, 1, 0].item())
+    # padding: the left column of windows starts at a real element, never the pad
+    y = torch.tensor([[[-inf, -inf, -inf]]])
+    _, j = torch.nn.functional.max_pool1d(y, 2, stride=1, padding=1, return_indices=True)
+    assert j.tolist() == [[[0, 0, 1, 2]]]
+
+
+def test_max_pool_indices_and_gradients_match_torch_on_ties_nan_inf() -> None:
+    tt = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    F, TF = torch.nn.functional, tt.nn.functional
+    for trial in range(60):
+        d = 1 + trial % 3
+        k = tuple(int(v) for v in rng.integers(1, 4, d))
+        s = tuple(int(v) for v in rng.integers(1, 4, d))
+        dl = tuple(int(v) for v in rng.integers(1, 3, d))
+        p = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)
+        ceil = bool(trial % 2)
+        x = rng.integers(-2, 2, (2, 2) + tuple(int(v) for v in rng.integers(8, 11, d)))
+        x = x.astype(np.float64)
+        r = rng.random(x.shape)
+        x[r < 0.05] = np.nan
+        x[(r > 0.05) & (r < 0.15)] = -np.inf
+        name = f"max_pool{d}d"
+        xt = torch.tensor(x, requires_grad=True)
+        v, i = getattr(F, name)(xt, k, s, p, dl, ceil_mode=ceil, return_indices=True)
+        xr = tt.tensor(x, requires_grad=True)
+        tv, ti = getattr(TF, name)(xr, k, s, p, dl, ceil_mode=ceil, return_indices=True)
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        np.testing.assert_array_equal(v.detach().numpy(), tv.detach().numpy())
+        g = rng.standard_normal(v.shape)
+        v.backward(torch.tensor(g))
+        tv.backward(tt.tensor(g))
+        np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-12, atol=1e-12)

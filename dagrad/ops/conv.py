@@ -7,15 +7,18 @@ other, so every order of derivative is exact:
     _conv_weight_grad(x, g)  = the adjoint of conv in w
     d/dg  _conv_input_grad(g, w)  = conv(gg, w);   d/dw = _conv_weight_grad(gg, g)
     d/dx  _conv_weight_grad(x, g) = _conv_input_grad(g, gg);   d/dg = conv(x, gg)
-The forward is an im2col GEMM: ``sliding_window_view`` gives the (N, C, *out, *kernel) windows as
-a strided view, and one ``tensordot`` contracts them with the weight. The input gradient adds the
-GEMM's columns back with one strided add per kernel offset (kh * kw adds, never a loop over
-pixels). Max pooling keeps the flat index of each maximum; its backward is a ``bincount``.
+The forward is an im2col GEMM: ``_im2col`` copies the (N, C, *kernel, *out) columns with one
+strided copy per kernel offset (rows of the output's width), and ``matmul`` contracts them with
+the weight, one GEMM per sample, straight into NCHW. The weight gradient rebuilds the columns and
+sums the per-sample GEMMs; the input gradient adds the GEMM's columns back with one add per
+kernel offset (for stride 1 as one long run per channel, ``_conv_input_grad_flat``). Never a loop
+over pixels. Max pooling is a running maximum over the kernel offsets that keeps the flat index
+of each maximum; its backward scatters by index (a ``bincount`` where windows overlap).
 """
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from dagrad.ops._registry import defop
 
@@ -41,66 +44,136 @@ def _windows(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple,
     return win[sl]
 
 
+def _im2col(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple, dilation: tuple,
+            out_sp: tuple | None = None) -> np.ndarray:
+    """The (N, C, *ks, *out) columns of ``x``: one strided copy per kernel offset.
+
+    Kernel offsets lead and output positions trail, so each copy moves rows of the output's
+    width (a ``sliding_window_view`` copied as a whole moves rows of the kernel's width, several
+    times slower). ``out_sp`` trims the output positions (a gradient smaller than the full
+    output, from ``ceil_mode``-like shapes)."""
+    if any(padding):
+        x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
+    for size, k, dl in zip(x.shape[2:], ks, dilation, strict=True):
+        if size < dl * (k - 1) + 1:
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, x.shape[2:]))})."
+                f" Kernel size: ({' x '.join(map(str, ks))}). Kernel size can't be greater than "
+                "actual input size")
+    if out_sp is None:
+        out_sp = tuple((n - dl * (k - 1) - 1) // s + 1 for n, k, s, dl in
+                       zip(x.shape[2:], ks, stride, dilation, strict=True))
+    cols = np.empty(x.shape[:2] + tuple(ks) + tuple(out_sp), dtype=x.dtype)
+    lead = (slice(None), slice(None))
+    for kidx in np.ndindex(*ks):
+        cols[lead + kidx] = x[lead + tuple(
+            slice(k * dl, k * dl + s * (o - 1) + 1, s)
+            for k, dl, s, o in zip(kidx, dilation, stride, out_sp, strict=True))]
+    return cols
+
+
 def _out_size(n: int, k: int, s: int, p: int, dl: int) -> int:
     return (n + 2 * p - dl * (k - 1) - 1) // s + 1
 
 
+def _groups(G: int, n: int) -> list:
+    size = n // G
+    return [slice(gi * size, (gi + 1) * size) for gi in range(G)]
+
+
 def _conv_forward(x, w, stride, padding, dilation, groups):
-    d = w.ndim - 2
-    G = groups
-    cg, og = x.shape[1] // G, w.shape[0] // G
-    outs = []
-    for gi in range(G):
-        xg = x[:, gi * cg:(gi + 1) * cg] if G > 1 else x
-        wg = w[gi * og:(gi + 1) * og] if G > 1 else w
-        win = _windows(xg, wg.shape[2:], stride, padding, dilation)
-        axes_w = [1] + list(range(2 + d, 2 + 2 * d))
-        out = np.tensordot(win, wg, axes=(axes_w, [1] + list(range(2, 2 + d))))  # (N,*O,og)
-        outs.append(np.moveaxis(out, -1, 1))
-    out = outs[0] if G == 1 else np.concatenate(outs, axis=1)
-    return np.ascontiguousarray(out)
+    N = x.shape[0]
+    O = w.shape[0]
+    cols = _im2col(x, w.shape[2:], stride, padding, dilation)      # (N, C, *ks, *out)
+    out_sp = cols.shape[w.ndim:]
+    P = int(np.prod(out_sp))
+    if groups == 1:
+        out = np.matmul(w.reshape(O, -1), cols.reshape(N, -1, P))    # one GEMM per sample
+    else:
+        out = np.concatenate([np.matmul(w[og].reshape(O // groups, -1), cols[:, cg].reshape(N, -1, P))
+                              for cg, og in zip(_groups(groups, x.shape[1]), _groups(groups, O),
+                                                strict=True)], axis=1)
+    return out.reshape((N, O) + tuple(out_sp))
 
 
 def _conv_input_grad_np(g, w, input_shape, stride, padding, dilation, groups):
-    d = w.ndim - 2
-    G = groups
     N, C = input_shape[:2]
-    cg, og = C // G, w.shape[0] // G
-    ks = w.shape[2:]
-    out_sp = g.shape[2:]
     padded = tuple(n + 2 * p for n, p in zip(input_shape[2:], padding, strict=True))
-    gx = np.zeros((N, C) + padded, dtype=np.result_type(g, w))
-    for gi in range(G):
-        gg = g[:, gi * og:(gi + 1) * og] if G > 1 else g
-        wg = w[gi * og:(gi + 1) * og] if G > 1 else w
-        cols = np.tensordot(gg, wg, axes=([1], [0]))          # (N, *out, cg, *ks)
-        cols = np.moveaxis(cols, 1 + d, 1)                      # (N, cg, *out, *ks)
-        target = gx[:, gi * cg:(gi + 1) * cg] if G > 1 else gx
-        for kidx in np.ndindex(*ks):
-            sl = (slice(None), slice(None)) + tuple(
-                slice(k * dl, k * dl + s * (o - 1) + 1, s)
-                for k, dl, s, o in zip(kidx, dilation, stride, out_sp, strict=True))
-            target[sl] += cols[(Ellipsis,) + kidx]
-    crop = (slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in
-                                               zip(padding, input_shape[2:], strict=True))
+    lead = (slice(None), slice(None))
+    if all(s == 1 for s in stride) and np.isfinite(w).all():
+        gx = _conv_input_grad_flat(g, w, N, C, padded, dilation, groups)
+    else:
+        gx = _conv_input_grad_strided(g, w, N, C, padded, stride, dilation, groups)
+    if not any(padding):
+        return gx
+    crop = lead + tuple(slice(p, p + n) for p, n in zip(padding, input_shape[2:], strict=True))
     return np.ascontiguousarray(gx[crop])
 
 
+def _conv_input_grad_flat(g, w, N, C, padded, dilation, groups):
+    """Stride 1: in the flattened padded input, kernel offset k adds the GEMM's columns at one
+    shift, as a single run per (sample, channel) instead of one short row at a time. The
+    gradient is laid out on the input's row pitch (zeros past each output row), so the run
+    carries those zeros across row ends harmlessly (finite weights only: inf * 0 is NaN)."""
+    O = w.shape[0]
+    ks = w.shape[2:]
+    out_sp = g.shape[2:]
+    pitch = [int(np.prod(padded[i + 1:])) for i in range(len(padded))]
+    run = sum((o - 1) * p for o, p in zip(out_sp, pitch, strict=True)) + 1
+    isz = g.dtype.itemsize
+    gw = np.zeros((N, O, run), dtype=g.dtype)
+    as_strided(gw, (N, O) + tuple(out_sp), (O * run * isz, run * isz) +
+               tuple(p * isz for p in pitch))[...] = g
+    gx = np.zeros((N, C, int(np.prod(padded))), dtype=np.result_type(g, w))
+    for cg, og in zip(_groups(groups, C), _groups(groups, O), strict=True):
+        wg = w[og]
+        cols = np.matmul(wg.reshape(wg.shape[0], -1).T, gw[:, og]).reshape(
+            N, cg.stop - cg.start, -1, run)
+        target = gx[:, cg]
+        for kk, kidx in enumerate(np.ndindex(*ks)):
+            off = sum(k * dl * p for k, dl, p in zip(kidx, dilation, pitch, strict=True))
+            target[:, :, off:off + run] += cols[:, :, kk]
+    return gx.reshape((N, C) + tuple(padded))
+
+
+def _conv_input_grad_strided(g, w, N, C, padded, stride, dilation, groups):
+    O = w.shape[0]
+    ks = w.shape[2:]
+    out_sp = g.shape[2:]
+    P = int(np.prod(out_sp))
+    gx = np.zeros((N, C) + padded, dtype=np.result_type(g, w))
+    g3 = g.reshape(N, O, P)
+    lead = (slice(None), slice(None))
+    for cg, og in zip(_groups(groups, C), _groups(groups, O), strict=True):
+        wg = w[og]
+        # the GEMM's columns, (N, C/G, *ks, *out): what each kernel offset adds back
+        cols = np.matmul(wg.reshape(wg.shape[0], -1).T, g3[:, og]).reshape(
+            (N, cg.stop - cg.start) + tuple(ks) + tuple(out_sp))
+        target = gx[:, cg]
+        for kidx in np.ndindex(*ks):
+            sl = lead + tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                              for k, dl, s, o in zip(kidx, dilation, stride, out_sp, strict=True))
+            target[sl] += cols[lead + kidx]
+    return gx
+
+
 def _conv_weight_grad_np(x, g, weight_shape, stride, padding, dilation, groups):
-    d = len(weight_shape) - 2
-    G = groups
-    cg, og = x.shape[1] // G, weight_shape[0] // G
+    N = x.shape[0]
+    O = weight_shape[0]
     ks = tuple(weight_shape[2:])
+    out_sp = g.shape[2:]
+    P = int(np.prod(out_sp))
+    # recomputed rather than kept from the forward: holding them until backward made glibc
+    # return and re-fault the pages every step (1,753 minor faults per B4 step, 35% slower)
+    cols = _im2col(x, ks, stride, padding, dilation, out_sp)        # (N, C, *ks, *out)
+    g3 = g.reshape(N, O, P)
     outs = []
-    for gi in range(G):
-        xg = x[:, gi * cg:(gi + 1) * cg] if G > 1 else x
-        gg = g[:, gi * og:(gi + 1) * og] if G > 1 else g
-        win = _windows(xg, ks, stride, padding, dilation)     # (N, cg, *out, *ks)
-        # trim windows to the gradient's spatial size (ceil effects)
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in gg.shape[2:])]
-        axes = [0] + list(range(2, 2 + d))
-        outs.append(np.tensordot(gg, win, axes=(axes, axes)))  # (og, cg, *ks)
-    return np.ascontiguousarray(outs[0] if G == 1 else np.concatenate(outs, axis=0))
+    for cg, og in zip(_groups(groups, x.shape[1]), _groups(groups, O), strict=True):
+        c = cols[:, cg].reshape(N, -1, P)
+        # one GEMM per sample, summed over the batch: no transposed copy of the columns
+        outs.append(np.matmul(g3[:, og], c.transpose(0, 2, 1)).sum(0))
+    out = outs[0] if groups == 1 else np.concatenate(outs, axis=0)
+    return out.reshape(weight_shape)
 
 
 def _bias_grad(grad, input):
@@ -108,6 +181,7 @@ def _bias_grad(grad, input):
 
 
 # --------------------------------------------------------------------------- the three conv ops
+
 
 
 @defop(node="ConvolutionBackward0", grads={
@@ -216,43 +290,107 @@ def _pool_out(n, k, s, p, dl, ceil_mode):
 
 
 @defop(node="MaxPool2DWithIndicesBackward0", outputs=2, nondiff_outputs=(1,), grads={
-    "self": lambda grads, result, self_shape: _max_pool_backward(grads[0], result[1],
-                                                                 self_shape)})
+    "self": lambda grads, result, self_shape, kernel_size, stride, dilation: _max_pool_backward(
+        grads[0], result[1], self_shape, _disjoint(kernel_size, stride, dilation))})
 def _max_pool(self, kernel_size, stride, padding, dilation, ceil_mode):
-    """Max pooling over the trailing spatial dims; returns (values, flat indices into H*W...)."""
+    """Max pooling over the trailing spatial dims; returns (values, flat indices into H*W...).
+
+    A running maximum over the kernel offsets, one strided slice each (kh * kw whole-array
+    steps, no per-window argmax). As PyTorch's CPU kernel: the first maximum wins a tie, a NaN
+    wins (the last NaN), padding never wins, and a window of -inf points at its first element.
+    """
     d = len(kernel_size)
     for p, k in zip(padding, kernel_size, strict=True):
         if p * 2 > k:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={dilation[0]}")
-    fill = -np.inf if self.dtype.kind == "f" else np.iinfo(self.dtype).min
-    win, pshape = _pool_windows(self, kernel_size, stride, padding, dilation, ceil_mode, fill)
-    N, C = self.shape[:2]
-    out_sp = win.shape[2:2 + d]
-    flat = win.reshape(win.shape[:2 + d] + (-1,))
-    arg = np.argmax(flat, axis=-1)
-    vals = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    # flat index of each max in the unpadded input (PyTorch's convention)
-    koff = np.unravel_index(arg, kernel_size)
-    coords = []
-    for i in range(d):
-        base = np.arange(out_sp[i]) * stride[i]
+    is_float = self.dtype.kind == "f"
+    fill = -np.inf if is_float else np.iinfo(self.dtype).min
+    xp, out_sp = _pool_padded(self, kernel_size, stride, padding, dilation, ceil_mode, fill)
+    sp = self.shape[2:]
+    row = [int(np.prod(sp[i + 1:])) for i in range(d)]
+    starts = [np.arange(o) * s - p for o, s, p in zip(out_sp, stride, padding, strict=True)]
+    # Which kernel offset holds each window's maximum, as a small integer `code` (row-major over
+    # the kernel); the flat index is the window origin's plus that offset's. A window starting
+    # in the padding begins at its first real element.
+    first = 0
+    for i, (st, dl) in enumerate(zip(starts, dilation, strict=True)):
         shape = [1] * d
-        shape[i] = out_sp[i]
-        coords.append(base.reshape(shape) + koff[i] * dilation[i] - padding[i])
-    idx = np.ravel_multi_index(tuple(coords), self.shape[2:], mode="clip")
-    return np.ascontiguousarray(vals), idx.astype(np.int64)
+        shape[i] = -1
+        first = first * kernel_size[i] + (-(-np.maximum(-st, 0) // dl)).reshape(shape)
+    codes = list(np.ndindex(*kernel_size))
+    code_t = np.int8 if len(codes) < 128 else np.int32
+    lead = (slice(None), slice(None))
+    views = [xp[lead + tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s) for k, dl, s, o in
+                             zip(kidx, dilation, stride, out_sp, strict=True))] for kidx in codes]
+    best = code = None
+    for nan_aware in (False, True):
+        best = np.full(self.shape[:2] + tuple(out_sp), fill, dtype=self.dtype)
+        code = np.empty(best.shape, dtype=code_t)
+        code[...] = first
+        for c, v in enumerate(views):
+            m = v > best
+            if nan_aware:
+                m |= np.isnan(v)
+            # branch-free updates (a masked copy mispredicts on random data, several times
+            # slower); maximum() propagates NaN as PyTorch's kernel does
+            np.maximum(best, v, out=best)
+            step = code_t(c) - code
+            step *= m
+            code += step
+        # the first pass ignores NaN (the common case costs nothing); redo if a window had one
+        if not is_float or not np.isnan(best).any():
+            break
+    origin = 0
+    for i, st in enumerate(starts):
+        shape = [1] * d
+        shape[i] = -1
+        origin = origin + (st * row[i]).reshape(shape)
+    offsets = np.array([sum(k * dl * r for k, dl, r in zip(kidx, dilation, row, strict=True))
+                        for kidx in codes], dtype=np.int64)
+    idx = offsets.take(code)
+    idx += origin
+    return best, idx
+
+
+def _disjoint(kernel_size, stride, dilation) -> bool:
+    """No two windows share an input element, so no two maxima share an index."""
+    return all(s >= dl * (k - 1) + 1 for k, s, dl in zip(kernel_size, stride, dilation,
+                                                          strict=True))
+
+
+def _pool_padded(x, ks, stride, padding, dilation, ceil_mode, fill):
+    """``x`` padded with ``fill`` (and on the right for ceil_mode's last window), and the
+    output's spatial size."""
+    out_sp, extra = [], []
+    for n, k, s, p, dl in zip(x.shape[2:], ks, stride, padding, dilation, strict=True):
+        o = _pool_out(n, k, s, p, dl, ceil_mode)
+        out_sp.append(o)
+        extra.append(max((o - 1) * s + dl * (k - 1) + 1 - (n + 2 * p), 0))
+    if any(padding) or any(extra):
+        x = np.pad(x, [(0, 0), (0, 0)] + [(p, p + e) for p, e in zip(padding, extra, strict=True)],
+                   constant_values=fill)
+    for size, k, dl in zip(x.shape[2:], ks, dilation, strict=True):
+        if size < dl * (k - 1) + 1 or min(out_sp) < 1:
+            _windows(x, ks, stride, (0,) * len(ks), dilation)      # raises PyTorch's error
+    return x, tuple(out_sp)
 
 
 @defop(node="MaxPool2DWithIndicesBackwardBackward0", tensors=("indices",),
        grads={"g": lambda grad, indices: _take_indices(grad, indices)})
-def _max_pool_backward(g, indices, self_shape):
+def _max_pool_backward(g, indices, self_shape, disjoint=False):
     N, C = self_shape[:2]
     hw = int(np.prod(self_shape[2:]))
     rows = (np.arange(N * C).reshape(N, C) * hw).reshape((N, C) + (1,) * (indices.ndim - 2))
     flat = (indices + rows).reshape(-1)
+    if disjoint:
+        # non-overlapping windows (stride >= kernel): each input element gets at most one
+        out = np.zeros(N * C * hw, dtype=g.dtype)
+        out[flat] = g.reshape(-1)
+        return out.reshape(self_shape)
     out = np.bincount(flat, weights=g.reshape(-1).astype(np.float64), minlength=N * C * hw)
     return out.astype(g.dtype).reshape(self_shape)
+
 
 
 @defop(node="TakeIndicesBackward0", tensors=("indices",), grads={
