@@ -170,10 +170,12 @@ def _conv_weight_grad_np(x, g, weight_shape, stride, padding, dilation, groups):
     outs = []
     for cg, og in zip(_groups(groups, x.shape[1]), _groups(groups, O), strict=True):
         c = cols[:, cg].reshape(N, -1, P)
-        # one GEMM per sample, summed over the batch: no transposed copy of the columns
-        outs.append(np.matmul(g3[:, og], c.transpose(0, 2, 1)).sum(0))
+        # one GEMM per sample, summed over the batch: no transposed copy of the columns. As
+        # columns @ g^T rather than g @ columns^T: OpenBLAS is ~2x faster with the long side
+        # (C*k*k) as rows than with the few output channels (LeNet's second conv: 167 vs 317 us)
+        outs.append(np.matmul(c, g3[:, og].transpose(0, 2, 1)).sum(0).T)
     out = outs[0] if groups == 1 else np.concatenate(outs, axis=0)
-    return out.reshape(weight_shape)
+    return np.ascontiguousarray(out).reshape(weight_shape)
 
 
 def _bias_grad(grad, input):
