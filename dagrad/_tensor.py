@@ -597,33 +597,33 @@ class Tensor:
                                requires_grad=requires_grad)
 
     # ------------------------------------------------------------ arithmetic operators
-    # + - * / take a fast path when nothing is recorded (Note [Fast arithmetic]).
+    # + - * / take a fast path past the registry's dispatch (Note [Fast arithmetic]).
     def __add__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_add, False)
+        r = _fast(self, other, _np_add, False, "add")
         return r if r is not None else _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_add, False)
+        r = _fast(self, other, _np_add, False, "add")
         return r if r is not None else _ops.add(self, other)
 
     def __sub__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_subtract, False)
+        r = _fast(self, other, _np_subtract, False, "sub")
         return r if r is not None else _ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_subtract, True)
+        r = _fast(self, other, _np_subtract, True, "rsub")
         return r if r is not None else _ops.rsub(self, other)
 
     def __mul__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_multiply, False)
+        r = _fast(self, other, _np_multiply, False, "mul")
         return r if r is not None else _ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_multiply, False)
+        r = _fast(self, other, _np_multiply, False, "mul")
         return r if r is not None else _ops.mul(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
-        r = _fast(self, other, _np_divide, False)
+        r = _fast(self, other, _np_divide, False, "div")
         return r if r is not None else _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -727,11 +727,14 @@ class Tensor:
 
 # Note [Fast arithmetic]
 # `a * b` through the op registry costs a few microseconds of bookkeeping: binding, type
-# promotion, a node. When nothing will be recorded (grad mode off — every first-order backward
-# formula runs so — or no operand requires grad), both operands have the same dtype (or one is a
-# Python number of a kind that leaves the tensor's dtype unchanged) and no profiler or forward-AD
-# level is active, the result is exactly NumPy's, so the operator calls NumPy directly. Anything
-# else (errors included) takes the registry path, which gives PyTorch's promotion and messages.
+# promotion, the op's generic dispatch. When both operands have the same dtype (or one is a
+# Python number of a kind that leaves the tensor's dtype unchanged) and no profiler or
+# forward-AD level is active, the result is exactly NumPy's, so the operator calls NumPy
+# directly. When nothing will be recorded (grad mode off — every first-order backward formula
+# runs so — or no operand requires grad) that is all; when the op must be recorded (real
+# floating dtypes, outside anomaly mode) the registry's own `_record` then builds the node from
+# the same arguments the registry path would pass, so the graph is identical. Anything else
+# (errors included) takes the registry path, which gives PyTorch's promotion and messages.
 FAST_PATH = True          # turned off by the registry while a profiler or forward AD is active
 _np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
 
@@ -739,7 +742,12 @@ _np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
 _np_divide = np.true_divide
 
 
-def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | None:
+# What the registry path would pass to the op after the two operands (its defaults), so a
+# recorded fast-path call saves exactly what `_ops.<name>(self, other)` saves.
+_TAILS = {"add": (1,), "sub": (1,), "rsub": (1,), "mul": (), "div": (None,)}
+
+
+def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool, name: str) -> Tensor | None:
     if not FAST_PATH:
         return None
     st = STATE
@@ -747,23 +755,27 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | Non
         return None
     a = self._data
     k = a.dtype.kind
-    if type(other) is Tensor:
-        if st.grad and (self._rg or other._rg):
-            return None
+    if type(other) is Tensor or isinstance(other, Tensor):
         b = other._data
         if b.dtype != a.dtype:
             return None
-    elif st.grad and self._rg:
-        return None
+        record = st.grad and (self._rg or other._rg)
     elif type(other) is float:
         if k not in "fc":
             return None
         b = other
+        record = st.grad and self._rg
     elif type(other) is int:
         if k not in "fciu":
             return None
         b = other
+        record = st.grad and self._rg
     else:
+        return None
+    # Recording takes this path only for real floating tensors (no conj in the formulas to
+    # mirror) and outside anomaly mode (which records the forward stack); `_record` is the
+    # registry's own, so the node, its edges and its saved values are the registry path's.
+    if record and (k != "f" or st.anomaly):
         return None
     if k == "b" and ufunc is not _np_add and ufunc is not _np_multiply:
         return None
@@ -774,7 +786,10 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool) -> Tensor | Non
             r = ufunc(b, a) if reflected else ufunc(a, b)
     except (ValueError, OverflowError):
         return None
-    return Tensor._make(r if type(r) is _ndarray else np.asarray(r))
+    t = Tensor._make(r if type(r) is _ndarray else np.asarray(r))
+    if record:
+        _record(getattr(_ops, name), (self, other) + _TAILS[name], (t,))
+    return t
 
 
 Tensor.__module__ = Size.__module__ = "dagrad"     # `<class 'dagrad.Tensor'>` as torch prints
@@ -795,3 +810,4 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 from dagrad import ops as _ops  # noqa: E402  (ops import Tensor; methods look them up late)
+from dagrad.ops._registry import _record  # noqa: E402
