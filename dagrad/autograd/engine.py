@@ -19,11 +19,21 @@ from typing import Any, Sequence
 import numpy as np
 
 from dagrad import _errors
+from dagrad import _tensor
+from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
-from dagrad.autograd.graph import AccumulateGrad, Node, edge_of
+from dagrad.autograd.graph import _NOTHING_KEPT, AccumulateGrad, Node, Released, edge_of
 from dagrad.autograd.grad_mode import STATE
 
 _getrefcount = sys.getrefcount
+_make = Tensor._make
+_ndarray = np.ndarray
+try:
+    from numpy._core.umath import _extobj_contextvar
+    from dagrad._npquiet import _IGNORE as _QUIET_STATE
+    _quiet_set, _quiet_reset = _extobj_contextvar.set, _extobj_contextvar.reset
+except (ImportError, AttributeError):   # NumPy 1.x: QUIET's own fallback
+    _quiet_set = _quiet_reset = _QUIET_STATE = None
 
 # Note [Observing backward]
 # Tools that watch backward (the profiler, ``dagrad.autograd.trace``) append an object to
@@ -45,7 +55,7 @@ TASKS = _TaskStack()
 class GraphTask:
     __slots__ = ("seen", "needed", "state")
 
-    def __init__(self, seen: set, needed: set | None) -> None:
+    def __init__(self, seen: Any, needed: set | None) -> None:
         self.seen = seen
         self.needed = needed
         self.state: dict = {}
@@ -212,21 +222,24 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
 
     # --- 1. discovery and dependency counts (iterative DFS)
     deps: dict[Node, int] = {}
-    seen = set()
+    # every node reached is a key of `deps` (roots too, from 0): it is also the set of nodes seen
     stack = []
     for (fn, _), _g in roots:
-        if fn is not None and fn not in seen:
-            seen.add(fn)
+        if fn is not None and fn not in deps:
+            deps[fn] = 0
             stack.append(fn)
     while stack:
         fn = stack.pop()
         for nxt, _ in fn.next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
+            c = deps.get(nxt)
+            if c is None:
+                deps[nxt] = 1
                 stack.append(nxt)
+            else:
+                deps[nxt] = c + 1
+    seen = deps.keys()
 
     # --- 2. capture points and the nodes that must run
     captures: dict[tuple, list[int]] = {}
@@ -258,44 +271,53 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
 
     observers = list(OBSERVERS)
     anomaly = STATE.anomaly
+    plain = not observers and not anomaly
+    plain_sum = plain and not create_graph and _tensor.FAST_PATH and not STATE.inference
+    from dagrad.ops import _registry
+    np_ok = plain_sum and _registry.NP_GRADS   # Op.np_backward's checks that hold throughout
     prev_grad = STATE.grad
     STATE.grad = create_graph
     TASKS.tasks = [*TASKS.tasks, GraphTask(seen, needed)]
+    heappop, heappush = heapq.heappop, heapq.heappush
+    simple = not captures and needed is None
+    fast_acc = simple and not observers and accumulate and not create_graph
+    pending: list = []  # Note [Next node without the heap]: run these first, last one first
     try:
-        while heap:
-            _, _, fn = heapq.heappop(heap)
+        while True:
+            if pending:
+                fn = pending.pop()
+            elif heap:
+                fn = heappop(heap)[2]
+            else:
+                break
             grads = buffers.pop(fn)
             hk = fn._hk
-            if hk is not None:
-                if hk.tensor_pre:
-                    # Tensor.register_hook on non-leaves, then retain_grad
-                    for nr, hooks in hk.tensor_pre.items():
-                        if grads[nr] is None:
-                            continue
-                        for h in list(hooks.values()):
-                            r = h(grads[nr])
-                            if r is not None:
-                                grads[nr] = r
-                if hk.retain:
-                    for nr, h in hk.retain.items():
-                        if grads[nr] is not None:
-                            h(grads[nr])
-            if type(fn) is AccumulateGrad and grads[0] is not None:
-                grads[0] = _leaf_hooks(fn.variable, grads[0])
-            if captures:
-                for nr in range(len(grads)):
-                    idxs = captures.get((fn, nr))
-                    if idxs is not None:
-                        for i in idxs:
-                            captured[i] = grads[nr]
-            if needed is not None and fn not in needed:
-                continue
-            if hk is not None and hk.pre:
-                for h in list(hk.pre.values()):
-                    r = h(tuple(grads))
-                    if r is not None:
-                        grads = list(r)
+            if hk is not None and (hk.tensor_pre or hk.retain):
+                _tensor_hooks(hk, grads)
             if type(fn) is AccumulateGrad:
+                g = grads[0]
+                if fast_acc and hk is None and g is not None and g.grad_fn is None:
+                    # _accumulate's first case, inlined: a leaf without hooks or .grad takes a
+                    # gradient only the engine holds as is (Note [Stealing a gradient]); the
+                    # references counted are the list, `g` and getrefcount's argument
+                    var = fn.variable
+                    if var._grad is None and var._extra is None:
+                        a = g._data
+                        if a.base is None and _getrefcount(g) <= 3 and _getrefcount(a) <= 3 \
+                                and a.flags.writeable and a.flags.c_contiguous:
+                            var._grad = g
+                            g = a = None
+                            continue
+                        a = None
+                g = None
+                if grads[0] is not None and fn.variable._extra:
+                    grads[0] = _leaf_hooks(fn.variable, grads[0])
+                if captures:
+                    _capture(fn, grads, captures, captured)
+                if needed is not None and fn not in needed:
+                    continue
+                if hk is not None and hk.pre:
+                    grads = _pre_hooks(hk, grads)
                 if observers:
                     tokens = [o.node_begin(fn, grads) for o in observers]
                 if accumulate and grads[0] is not None:
@@ -307,25 +329,48 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                     for h in list(hk.post.values()):
                         h((), tuple(grads))
                 continue
+            if not simple or hk is not None:
+                if captures:
+                    _capture(fn, grads, captures, captured)
+                if needed is not None and fn not in needed:
+                    continue
+                if hk is not None and hk.pre:
+                    grads = _pre_hooks(hk, grads)
             if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
                 in_grads = [None] * len(fn.next_functions)
+            elif plain:
+                # Note [Array-level formulas]: the op's NumPy formulas when they apply
+                np_fn = fn._np if np_ok and hk is None else None
+                in_grads = np_fn(fn, grads) if np_fn is not None else None
+                if in_grads is None:
+                    in_grads = _validate(fn, fn.apply(grads))
             elif observers:
                 tokens = [o.node_begin(fn, grads) for o in observers]
                 in_grads = (_apply_with_anomaly(fn, grads) if anomaly
                             else _validate(fn, fn.apply(grads)))
                 for o, tk in zip(observers, tokens, strict=True):
                     o.node_end(tk, fn, grads, in_grads)
-            elif anomaly:
-                in_grads = _apply_with_anomaly(fn, grads)
             else:
-                in_grads = _validate(fn, fn.apply(grads))
+                in_grads = _apply_with_anomaly(fn, grads)
             if hk is not None and hk.post:
                 for h in list(hk.post.values()):
                     r = h(tuple(in_grads), tuple(grads))
                     if r is not None:
                         in_grads = list(r)
             if not retain_graph:
-                fn._release()
+                saved = fn._saved
+                if type(saved) is not dict or not saved:
+                    fn._release()
+                else:                               # OpNode._release, inlined
+                    mode = fn._keep_mode
+                    if mode == 0:
+                        fn._saved = _NOTHING_KEPT
+                    elif mode == 1:
+                        fn._saved = Released(saved)
+                    else:
+                        fn._release()
+            ready = None
+            accs = None
             for (nxt, nr), g in zip(fn.next_functions, in_grads, strict=True):
                 if nxt is None:
                     continue
@@ -334,20 +379,151 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 if g is not None:
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * _num_outputs(nxt)
-                    old = buf[nr]
-                    buf[nr] = g if old is None else old + g
+                        if nxt._num_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * _num_outputs(nxt)
+                            buf[nr] = g
+                    else:
+                        old = buf[nr]
+                        if old is None:
+                            buf[nr] = g
+                        elif (plain_sum and type(old) is Tensor and type(g) is Tensor
+                              and old._data.dtype is g._data.dtype and not STATE.grad):
+                            # Note [Summing gradients]
+                            if _getrefcount(old) <= 3 and _getrefcount(old._data) <= 2:
+                                if not _add_into(old._data, g._data):
+                                    summed = _sum_arrays(old._data, g._data)
+                                    buf[nr] = summed if summed is not None else old + g
+                            else:
+                                summed = _sum_arrays(old._data, g._data)
+                                buf[nr] = summed if summed is not None else old + g
+                        else:
+                            buf[nr] = old + g
                 if d == 0:
                     if nxt not in buffers:
                         # no gradient reached it: run it empty so its inputs' counts drop
                         buffers[nxt] = [None] * _num_outputs(nxt)
-                    heapq.heappush(heap, (_NEG_INF if type(nxt) is AccumulateGrad else -nxt._seq,
-                                          counter, nxt))
-                    counter += 1
+                    if type(nxt) is AccumulateGrad:
+                        if accs is None:
+                            accs = [nxt]
+                        else:
+                            accs.append(nxt)
+                    elif ready is None:
+                        ready = nxt
+                    else:
+                        if nxt._seq > ready._seq:
+                            ready, nxt = nxt, ready
+                        heappush(heap, (-nxt._seq, counter, nxt))
+                        counter += 1
+            # Note [Stealing a gradient]: drop the loop's references, so the AccumulateGrad that
+            # runs next can see that only it holds its gradient
+            in_grads = g = summed = old = None
+            if ready is not None and heap and heap[0][0] < -ready._seq:
+                heappush(heap, (-ready._seq, counter, ready))
+                counter += 1
+                ready = None
+            if accs is not None:
+                accs.reverse()
+                if ready is not None:
+                    accs.insert(0, ready)
+                pending = accs
+            elif ready is not None:
+                pending.append(ready)
     finally:
         STATE.grad = prev_grad
         TASKS.tasks = TASKS.tasks[:-1]
     return captured
+
+
+# Note [Next node without the heap]
+# The heap pops AccumulateGrads first, in the order they became ready (Note [AccumulateGrad
+# order]), so while any other node runs the heap holds none, and those it makes ready would be
+# popped right after it, in order. They run so from `pending` without the heap (they make nothing
+# ready themselves). Other nodes have distinct priorities (their sequence numbers), so of those a
+# node makes ready, the latest-created is held back and the rest pushed; if it also beats the
+# heap's top it would be popped next (after those AccumulateGrads), so it joins `pending`
+# instead of being pushed.
+#
+# Note [Stealing a gradient]
+# AccumulateGrad makes a gradient `.grad` without a copy when only the engine holds it
+# (`_can_steal` counts references), as PyTorch does.
+
+
+def _tensor_hooks(hk: Any, grads: list) -> None:
+    """Tensor.register_hook hooks on a node's outputs (may replace a gradient), then retain_grad."""
+    if hk.tensor_pre:
+        for nr, hooks in hk.tensor_pre.items():
+            if grads[nr] is None:
+                continue
+            for h in list(hooks.values()):
+                r = h(grads[nr])
+                if r is not None:
+                    grads[nr] = r
+    if hk.retain:
+        for nr, h in hk.retain.items():
+            if grads[nr] is not None:
+                h(grads[nr])
+
+
+def _pre_hooks(hk: Any, grads: list) -> list:
+    """Node.register_prehook hooks: each may return new gradients."""
+    for h in list(hk.pre.values()):
+        r = h(tuple(grads))
+        if r is not None:
+            grads = list(r)
+    return grads
+
+
+def _capture(fn: Node, grads: list, captures: dict, captured: list) -> None:
+    """grad() / inputs=: keep the gradients that arrive at the requested inputs."""
+    for nr in range(len(grads)):
+        idxs = captures.get((fn, nr))
+        if idxs is not None:
+            for i in idxs:
+                captured[i] = grads[nr]
+
+
+# Note [Summing gradients]
+# Gradients arriving at one input are summed, `old + g`. For two same-dtype Tensors with grad
+# mode off that is NumPy's add (Note [Fast arithmetic]) unless a profiler or forward AD watches
+# the operators, so the engine adds the arrays itself. When only the buffer holds `old` (the
+# count: the buffer, the local and getrefcount's argument) and only `old` holds its array, nobody
+# can tell a new Tensor from `old` updated in place, which is cheaper (PyTorch's InputBuffer
+# accumulates in place too).
+def _add_into(a: np.ndarray, b: np.ndarray) -> bool:
+    """``a += b`` when that is what ``a + b`` would give (same shape, a writeable base array)."""
+    if a.shape != b.shape or a.base is not None or not a.flags.writeable:
+        return False
+    token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
+    try:
+        if token is None:
+            with QUIET:
+                np.add(a, b, out=a)
+        else:
+            np.add(a, b, out=a)
+    finally:
+        if token is not None:
+            _quiet_reset(token)
+    return True
+
+
+def _sum_arrays(a: np.ndarray, b: np.ndarray) -> Tensor | None:
+    """``Tensor(a) + Tensor(b)`` for one dtype with grad mode off, without the Tensors' detour
+    (None where that would not be NumPy's add: shapes that do not broadcast)."""
+    token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
+    try:
+        if token is None:
+            with QUIET:
+                r = a + b
+        else:
+            r = a + b
+    except (ValueError, OverflowError):
+        return None
+    finally:
+        if token is not None:
+            _quiet_reset(token)
+    return _make(r if type(r) is _ndarray else np.asarray(r))
 
 
 def _num_outputs(fn: Node) -> int:
@@ -461,9 +637,11 @@ def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
 
 def _can_steal(g: Tensor) -> bool:
     # Only the engine holds `g` and only `g` holds its array: safe to make it `.grad` as is.
+    # References counted: the array's are g's slot, `a` and getrefcount's argument; g's are the
+    # engine's gradient list, _accumulate's and this function's argument, and getrefcount's.
     a = g._data
-    return (a.base is None and a.flags.writeable and a.flags.c_contiguous
-            and _getrefcount(a) <= 2 and _getrefcount(g) <= 4)
+    return (a.base is None and _getrefcount(a) <= 3 and _getrefcount(g) <= 4
+            and a.flags.writeable and a.flags.c_contiguous)
 
 
 def _leaf_hooks(var: Tensor, g: Tensor) -> Tensor:

@@ -196,6 +196,8 @@ class Node:
     # Subclasses created by the op registry set these.
     _op: Any = None
     _num_outputs = 1
+    _np: Any = None     # the op's np_apply when it has array-level formulas (the engine's)
+    _keep_mode: Any = None  # OpNode: what _release keeps (the engine inlines it): see there
 
     def __init__(self) -> None:
         self.next_functions: tuple = ()
@@ -383,7 +385,14 @@ def node_class(name: str, op: Any = None, num_outputs: int = 1) -> type:
     key = (name, id(op))
     cls = _NODE_CLASSES.get(key)
     if cls is None:
-        cls = type(name, (OpNode,), {"__slots__": (), "_op": op, "_num_outputs": num_outputs})
+        np_fn = op.np_apply if op is not None and op.np_plan is not None else None
+        # `_op` is a descriptor (ops are Tensor methods): the hot paths read plain attributes
+        cls = type(name, (OpNode,), {
+            "__slots__": (), "_op": op, "_num_outputs": num_outputs, "_np": np_fn,
+            "_bw": op.backward if op is not None else None,
+            "_keep": op.keep_after_release if op is not None else None,
+            "_keep_mode": _keep_mode(op),
+            "_op_keys": op.release_keys if op is not None else ()})
         cls.__module__ = "dagrad.autograd.graph"
         _NODE_CLASSES[key] = cls
     return cls
@@ -395,14 +404,41 @@ class OpNode(Node):
     __slots__ = ()
 
     def apply(self, grads: list) -> list:
-        return self._op.backward(self, grads)
+        return self._bw(self, grads)
 
     def _release(self) -> None:
         s = self._saved
         if s and type(s) is not Released:
-            keep, keep_scalar = self._op.keep_after_release
-            self._saved = Released({k: v for k, v in s.items() if k in keep or (
-                k in keep_scalar and type(v) is not SavedTensor)})
+            mode = self._keep_mode
+            if mode == 0:           # nothing to keep: share one empty, never-written Released
+                self._saved = _NOTHING_KEPT
+            elif mode == 1:         # only non-tensor values: keep them all
+                self._saved = Released(s)
+            elif mode == 2:         # non-tensor values beside tensors: keep those
+                r = self._saved = Released()
+                for k in self._op_keys:
+                    if k in s:
+                        r[k] = s[k]
+            else:
+                keep, keep_scalar = self._keep
+                self._saved = Released({k: v for k, v in s.items() if k in keep or (
+                    k in keep_scalar and type(v) is not SavedTensor)})
+
+
+_NOTHING_KEPT = Released()
+
+
+def _keep_mode(op: Any) -> int:
+    """What _release keeps: 0 nothing; 1 every saved value; 2 the saved values of
+    ``release_keys`` (no Scalar argument among them); 3 it must look at each value's type."""
+    if op is None:
+        return 3
+    keep, keep_scalar = op.keep_after_release
+    if not op.release_keys:
+        return 0
+    if op.all_saves <= keep:
+        return 1
+    return 3 if set(op.release_keys) & keep_scalar else 2
 
 
 class _MultiHandle:

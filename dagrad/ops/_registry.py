@@ -7,6 +7,9 @@
     def mul(self, other):
         return np.multiply(self, other)
 
+An op may also give ``np_grads=``: the same formulas over NumPy arrays, for the plain first-order
+backward (Note [Array-level formulas]).
+
 The kernel receives NumPy arrays (and Python scalars) in place of Tensors. A formula names what it
 needs by its parameter names: ``grad`` (the output gradient; ``grads`` for a list over several
 outputs), ``result`` (the output), any forward argument by name (a Tensor arrives as a Tensor),
@@ -22,12 +25,15 @@ from __future__ import annotations
 
 import inspect
 import weakref
+from operator import itemgetter
 from types import MethodType
 from typing import Any, Callable
 
 import numpy as np
 
 from dagrad import _dtypes
+from dagrad import _tensor as _tensor_mod
+from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
 from dagrad import _errors
@@ -55,7 +61,7 @@ class Op:
                  promote: str | None, view: bool, tensors: tuple, lists: tuple,
                  outputs: int, nondiff_outputs: tuple, returns: Any,
                  multi_view: bool, promote_params: tuple | None = None,
-                 keep_scalars: tuple = ()) -> None:
+                 keep_scalars: tuple = (), np_grads: dict | None = None) -> None:
         self.kernel = kernel
         self.name = name
         self.__name__ = name
@@ -104,7 +110,14 @@ class Op:
             frozenset(a for a in self.all_saves if a != "result" and a not in
                       self.tensor_param_names and a not in self.lists),
             frozenset(keep_scalars))
+        # what _release may keep (keys of the first set, and of the second unless a SavedTensor),
+        # in the order they are saved
+        self.release_keys = tuple(dict.fromkeys(
+            a for p in self.diff_params for a in self.saves_for[p]
+            if a in self.keep_after_release[0] or a in self.keep_after_release[1]))
         self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
+        self.np_plan = self._np_plan(np_grads) if np_grads else None
+        self.np_unary = self.np_plan is not None and len(self.np_plan) == 1
         # (position, saves) per differentiable non-list input, for _record's fast path
         self.simple_diff = tuple((self.index[p], tuple(self._save_plan(a) for a in
                                                        self.saves_for[p]))
@@ -121,6 +134,21 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<dagrad op {self.name}>"
+
+    def _np_plan(self, np_grads: dict) -> tuple:
+        """(formula, argument getter, one argument?) per differentiable input, in order."""
+        if self.lists or self.outputs != 1 or set(np_grads) != set(self.diff_params):
+            raise TypeError(f"defop {self.name}: np_grads needs one formula per differentiable "
+                            "input, and a single output and no list arguments")
+        plan = []
+        for p in self.diff_params:
+            fn = np_grads[p]
+            args = tuple(inspect.signature(fn).parameters)
+            if not set(args) <= set(self.formulas[p].args):
+                raise TypeError(f"defop {self.name}: np_grads['{p}'] names an argument its "
+                                "grads formula does not")
+            plan.append((fn, itemgetter(*args), len(args) == 1))
+        return tuple(plan)
 
     def _save_plan(self, a: str) -> tuple:
         """(name, kind, position): kind 0 = forward argument, 1 = the output, 2 = a shape."""
@@ -244,6 +272,161 @@ class Op:
                 out.append(f.fn(*[_arg(a, g, gs, saved, cache, node) for a in f.args]))
             j += 1
         return out
+
+    def np_backward(self, node: Any, grads: list) -> list | None:
+        """The array-level backward (Note [Array-level formulas]): the validated input
+        gradients, or None where the dagrad formulas must run."""
+        st = STATE
+        if st.inference or st.anomaly or node._hk is not None or not _tensor_mod.FAST_PATH or \
+                not NP_GRADS:
+            return None
+        return self.np_apply(node, grads)
+
+    def np_apply(self, node: Any, grads: list) -> list | None:
+        """``np_backward`` once the caller has checked the modes that hold for a whole backward
+        (the engine: no inference/anomaly mode, profiler or forward AD; NP_GRADS) and that
+        ``node`` has no hooks."""
+        if STATE.grad:
+            return None
+        saved = node._saved
+        if type(saved) is not dict:     # released (or never saved): backward() raises
+            return None
+        g = grads[0]
+        if type(g) is not Tensor:
+            return None
+        ga = g._data
+        dt = ga.dtype
+        if dt is not _F32 and dt is not _F64 and dt is not _F16:
+            return None
+        vals = {"grad": ga}
+        for k, v in saved.items():
+            if type(v) is _SavedTensor:
+                if v.hooks is not None:
+                    return None
+                if v.vc.v != v.version:
+                    v._raise_version(node)       # SavedTensor.unpack's error
+                t = v.tensor
+                if t is None:
+                    a = v.data
+                elif type(t) is Tensor or _plain_subclass(type(t)):
+                    a = t._data
+                else:
+                    return None
+                if a.dtype is not dt:
+                    return None
+                vals[k] = a
+            elif k in self.tensor_param_names and type(v) is not _py_float and \
+                    type(v) is not _py_int:
+                return None                     # a bool, complex, NumPy scalar... operand
+            else:
+                vals[k] = v
+        token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
+        if token is None:
+            QUIET.__enter__()
+        try:
+            if self.np_unary:
+                fn, get, one = self.np_plan[0]
+                r = fn(get(vals)) if one else fn(*get(vals))
+                if r is ga:
+                    t = g
+                else:
+                    if type(r) is not _ndarray:
+                        if r is NotImplemented:
+                            return None
+                        r = _asarray(r)
+                    t = _make(r)
+                    if r.base is not None:   # a view of grad (sum's expand)
+                        _make_view(g, t)
+                m = node._meta[0]
+                out = [t]
+                ok = r.shape == m[0] and r.dtype is m[1]
+            else:
+                # (formulas of ops with several inputs never return views)
+                out = []
+                ok = True
+                for (nxt, _), (fn, get, one), m in zip(node.next_functions, self.np_plan,
+                                                       node._meta):
+                    if nxt is None:
+                        out.append(None)
+                        continue
+                    r = fn(get(vals)) if one else fn(*get(vals))
+                    if r is ga:
+                        out.append(g)
+                    else:
+                        if type(r) is not _ndarray:
+                            if r is NotImplemented:
+                                return None
+                            r = _asarray(r)
+                        t = _new(Tensor)        # Tensor._make(r), inlined
+                        t._data = r
+                        t._rg = False
+                        t.grad_fn = None
+                        t._out_nr = 0
+                        t._grad = t._vc = t._base = t._acc = t._extra = None
+                        out.append(t)
+                    if r.shape != m[0] or r.dtype is not m[1]:
+                        ok = False
+        except (ValueError, OverflowError):
+            return None     # operands that do not broadcast...: dagrad's formulas say what is wrong
+        finally:
+            if token is None:
+                QUIET.__exit__()
+            else:
+                _quiet_reset(token)
+        if ok:
+            return out
+        from dagrad.autograd.engine import _validate
+        return _validate(node, out)
+
+
+# Note [Array-level formulas]
+# The dagrad formulas (``grads=``) are what create_graph needs, but a plain first-order backward
+# runs them with grad mode off, where each op still pays for a Tensor, a registry call or the
+# operator fast path, and an errstate switch: several times the NumPy arithmetic on small
+# tensors. ``np_grads=`` gives the same formulas over NumPy arrays and Python scalars (same
+# argument names; a saved tensor arrives as its array); the engine tries them first through
+# ``Op.np_apply`` (``np_backward`` with the checks the engine makes once per backward), which
+# runs them under one errstate switch and wraps each result once. They are used only when
+# nothing could tell the difference:
+# - grad mode is off (not create_graph), no inference/anomaly mode, no profiler or forward AD
+#   (``_tensor.FAST_PATH``), no hooks on the node, the node's saved values not yet released;
+# - the gradient is a plain Tensor; it and every saved tensor are float16/32/64 of one dtype, and
+#   no saved-tensor hooks are in play (the version check still runs, with unpack's error);
+# - a Python number standing for a tensor operand is an int or float (NEP 50 then promotes as
+#   PyTorch does); a formula returns NotImplemented for any other case it leaves to dagrad.
+# Each must do exactly the dagrad formula's NumPy calls in the same order, so results are
+# bit-identical (tests/test_np_formulas.py checks every op both ways); where the dagrad formula
+# goes through an operator, follow what that operator does (``2 * t`` is ``np.multiply(t, 2)``,
+# ``2 / t`` is ``reciprocal(t) * 2``); a Python number operand is told from tensor data by its
+# type (int or float). Returning ``grad`` itself keeps the incoming Tensor; a returned view (of an
+# op with one input only) must be a view of ``grad`` and is marked as one, as the dagrad
+# ``expand`` does. Results the engine must sum to shape or cast go through its ``_validate``; a
+# NumPy error (operands that do not broadcast) leaves the node to the dagrad formulas.
+NP_GRADS = True     # off: always the dagrad formulas (the tests compare both)
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+_SavedTensor = SavedTensor
+_make = Tensor._make
+_new = object.__new__
+try:
+    from numpy._core.umath import _extobj_contextvar
+    from dagrad._npquiet import _IGNORE as _QUIET_STATE
+    _quiet_set, _quiet_reset = _extobj_contextvar.set, _extobj_contextvar.reset
+except (ImportError, AttributeError):   # NumPy 1.x: QUIET's own fallback
+    _quiet_set = _quiet_reset = _QUIET_STATE = None
+
+# Tensor subclasses (nn.Parameter) whose operators are Tensor's: a formula treats them alike.
+_PLAIN: dict = {}
+_OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__neg__", "__pow__", "__rpow__", "__gt__",
+              "__lt__", "__eq__", "__ge__", "__le__", "expand", "reshape", "unsqueeze", "sum")
+
+
+def _plain_subclass(tp: type) -> bool:
+    ok = _PLAIN.get(tp)
+    if ok is None:
+        ok = _PLAIN[tp] = issubclass(tp, Tensor) and all(
+            getattr(tp, n, None) is getattr(Tensor, n) for n in _OPERATORS + ("_data",))
+    return ok
 
 
 def _arg(name: str, g: Any, gs: Any, saved: dict, cache: dict, node: Any) -> Any:
@@ -525,12 +708,13 @@ def defop(name: str | None = None, *, node: str | Callable | None, grads: dict |
           promote: str | None = None, view: bool = False, tensors: tuple = (),
           lists: tuple = (), outputs: int = 1, nondiff_outputs: tuple = (),
           returns: Any = None, multi_view: bool = False,
-          promote_params: tuple | None = None, keep_scalars: tuple = ()) -> Callable[[Callable], Op]:
+          promote_params: tuple | None = None, keep_scalars: tuple = (),
+          np_grads: dict | None = None) -> Callable[[Callable], Op]:
     """Register ``kernel`` as a dagrad op (see the module docstring)."""
     def wrap(kernel: Callable) -> Op:
         return Op(kernel, name or kernel.__name__, node, grads or {}, promote, view, tensors,
                   lists, outputs, nondiff_outputs, returns, multi_view, promote_params,
-                  keep_scalars)
+                  keep_scalars, np_grads)
     return wrap
 
 

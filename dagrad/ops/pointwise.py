@@ -35,9 +35,25 @@ def _alpha(g: Tensor, alpha: object) -> Tensor:
     return g if alpha == 1 else g * alpha
 
 
+# Array-level formulas (Note [Array-level formulas] in _registry.py): the NumPy calls the dagrad
+# formula beside them makes, in the same order; `grad` is an array, a saved tensor its array, a
+# Python number operand an int or a float.
+def _number(v: object) -> bool:
+    return type(v) is int or type(v) is float
+
+
+def _alpha_np(grad, alpha):
+    if not _number(alpha):
+        return NotImplemented
+    return grad if alpha == 1 else grad * alpha
+
+
 @defop(node="AddBackward0", promote="common", grads={
     "self": lambda grad: grad,
     "other": lambda grad, alpha: _alpha(grad, alpha),
+}, np_grads={
+    "self": lambda grad: grad,
+    "other": _alpha_np,
 })
 def add(self, other, alpha=1):
     """``self + alpha * other``, broadcasting. Same as ``torch.add``.
@@ -55,6 +71,9 @@ def add(self, other, alpha=1):
 @defop(node="SubBackward0", promote="common", grads={
     "self": lambda grad: grad,
     "other": lambda grad, alpha: _alpha(-grad, alpha),
+}, np_grads={
+    "self": lambda grad: grad,
+    "other": lambda grad, alpha: _alpha_np(-grad, alpha),
 })
 def sub(self, other, alpha=1):
     """``self - alpha * other``, broadcasting. Same as ``torch.sub``."""
@@ -78,6 +97,9 @@ def _rsub_node(self, other, alpha=1) -> str:
 @defop(node=_rsub_node, promote="common", grads={
     "self": lambda grad, alpha: _alpha(-grad, alpha),
     "other": lambda grad: grad,
+}, np_grads={
+    "self": lambda grad, alpha: _alpha_np(-grad, alpha),
+    "other": lambda grad: grad,
 })
 def rsub(self, other, alpha=1):
     """``other - alpha * self`` (``1 - x`` records ``RsubBackward1``)."""
@@ -89,6 +111,9 @@ def rsub(self, other, alpha=1):
 @defop(node="MulBackward0", promote="common", grads={
     "self": lambda grad, other: grad * _conj(other),
     "other": lambda grad, self: grad * _conj(self),
+}, np_grads={
+    "self": lambda grad, other: grad * other,
+    "other": lambda grad, self: grad * self,
 })
 def mul(self, other):
     """Multiply element-wise, broadcasting. Same as ``torch.mul``.
@@ -124,7 +149,22 @@ def _div_other(grad, self, other, rounding_mode):
     return -grad * _conj(self / other) / _conj(other)
 
 
-@defop(node=_div_node, promote="float", grads={"self": _div_self, "other": _div_other})
+def _div_self_np(grad, other, rounding_mode):
+    if rounding_mode is not None:
+        return grad * 0
+    return grad / other
+
+
+def _div_other_np(grad, self, other, rounding_mode):
+    if rounding_mode is not None:
+        return grad * 0
+    # a Python number over a Tensor is Tensor.__rtruediv__: reciprocal, then multiply
+    q = np.reciprocal(other) * self if _number(self) else self / other
+    return -grad * q / other
+
+
+@defop(node=_div_node, promote="float", grads={"self": _div_self, "other": _div_other},
+       np_grads={"self": _div_self_np, "other": _div_other_np})
 def div(self, other, rounding_mode=None):
     """Divide element-wise (true division; ``rounding_mode='trunc'|'floor'`` rounds).
 
@@ -152,7 +192,8 @@ def _rounded_div(a, b, mode):
 true_divide = div
 
 
-@defop(node="NegBackward0", grads={"self": lambda grad: -grad})
+@defop(node="NegBackward0", grads={"self": lambda grad: -grad},
+       np_grads={"self": lambda grad: -grad})
 def neg(self):
     """``-self``."""
     if self.dtype == np.bool_:
@@ -166,7 +207,8 @@ negative = neg
 
 
 @defop(node="ReciprocalBackward0", promote="float",
-       grads={"self": lambda grad, result: -grad * _conj(result * result)})
+       grads={"self": lambda grad, result: -grad * _conj(result * result)},
+       np_grads={"self": lambda grad, result: -grad * (result * result)})
 def reciprocal(self):
     """``1 / self``."""
     with QUIET:
@@ -197,8 +239,25 @@ def _pow_exponent(grad, self, result, exponent):
     return grad * _conj(result * math.log(self))
 
 
+def _pow_self_np(grad, self, exponent):
+    if not _number(exponent):
+        return NotImplemented
+    if exponent == 0:
+        return grad * 0
+    # `exponent * pow(self, exponent - 1)` is Tensor.__rmul__: the tensor first
+    return grad * (np.power(self, exponent - 1) * exponent)
+
+
+def _pow_exponent_np(grad, self, result, exponent):
+    if not _number(self) or self == 0:
+        return NotImplemented
+    import math
+    return grad * (result * math.log(self))
+
+
 @defop(node=_pow_node, promote="common", keep_scalars=("exponent",),
-       grads={"self": _pow_self, "exponent": _pow_exponent})
+       grads={"self": _pow_self, "exponent": _pow_exponent},
+       np_grads={"self": _pow_self_np, "exponent": _pow_exponent_np})
 def pow(self, exponent):
     """``self ** exponent``; either may be a Python number. Same as ``torch.pow``.
 
@@ -214,7 +273,8 @@ def pow(self, exponent):
 
 
 @defop(node="PowBackward0", promote="common",
-       grads={"self": lambda grad, self: grad * 2 * _conj(self)})
+       grads={"self": lambda grad, self: grad * 2 * _conj(self)},
+       np_grads={"self": lambda grad, self: grad * 2 * self})
 def square(self):
     """``self ** 2``."""
     return np.square(self)
@@ -224,7 +284,8 @@ def square(self):
 
 
 @defop(node="ExpBackward0", promote="float",
-       grads={"self": lambda grad, result: grad * _conj(result)})
+       grads={"self": lambda grad, result: grad * _conj(result)},
+       np_grads={"self": lambda grad, result: grad * result})
 def exp(self):
     """Element-wise e**x. Saves its output, so an in-place change to the output breaks backward."""
     with QUIET:
@@ -232,7 +293,8 @@ def exp(self):
 
 
 @defop(node="LogBackward0", promote="float",
-       grads={"self": lambda grad, self: grad / _conj(self)})
+       grads={"self": lambda grad, self: grad / _conj(self)},
+       np_grads={"self": lambda grad, self: grad / self})
 def log(self):
     """Natural logarithm (``nan`` below 0, ``-inf`` at 0, as in PyTorch)."""
     with QUIET:
@@ -254,7 +316,8 @@ def cos(self):
 
 
 @defop(node="TanhBackward0", promote="float",
-       grads={"self": lambda grad, result: grad * _conj(1 - result * result)})
+       grads={"self": lambda grad, result: grad * _conj(1 - result * result)},
+       np_grads={"self": lambda grad, result: grad * (1 - result * result)})
 def tanh(self):
     """Element-wise hyperbolic tangent. Saves its output."""
     return _accurate(np.tanh, self)
@@ -267,13 +330,15 @@ def _sigmoid_kernel(x: np.ndarray) -> np.ndarray:
 
 
 @defop(node="SigmoidBackward0", promote="float",
-       grads={"self": lambda grad, result: grad * _conj(result * (1 - result))})
+       grads={"self": lambda grad, result: grad * _conj(result * (1 - result))},
+       np_grads={"self": lambda grad, result: grad * (result * (1 - result))})
 def sigmoid(self):
     """Element-wise logistic function ``1 / (1 + exp(-x))``. Saves its output."""
     return _accurate(_sigmoid_kernel, self)
 
 
-@defop(node="ReluBackward0", grads={"self": lambda grad, result: grad * gt(result, 0)})
+@defop(node="ReluBackward0", grads={"self": lambda grad, result: grad * gt(result, 0)},
+       np_grads={"self": lambda grad, result: grad * np.greater(result, 0)})
 def relu(self):
     """``max(x, 0)`` element-wise; the gradient at 0 is 0, as in PyTorch."""
     if self.dtype == np.bool_:
@@ -281,7 +346,8 @@ def relu(self):
     return np.maximum(self, np.zeros((), self.dtype))
 
 
-@defop(node="AbsBackward0", grads={"self": lambda grad, self: grad * sgn(self)})
+@defop(node="AbsBackward0", grads={"self": lambda grad, self: grad * sgn(self)},
+       np_grads={"self": lambda grad, self: grad * np.sign(self)})
 def abs(self):
     """Element-wise absolute value (the modulus for complex input)."""
     return np.abs(self)
@@ -291,7 +357,8 @@ absolute = abs
 
 
 @defop(node="SqrtBackward0", promote="float",
-       grads={"self": lambda grad, result: grad / (2 * _conj(result))})
+       grads={"self": lambda grad, result: grad / (2 * _conj(result))},
+       np_grads={"self": lambda grad, result: grad / (result * 2)})
 def sqrt(self):
     """Element-wise square root (``nan`` below 0)."""
     with QUIET:

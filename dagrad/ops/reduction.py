@@ -27,11 +27,19 @@ def _sum_node(self, dim=None, keepdim=False, dtype=None) -> str:
     return "SumBackward0" if dim is None else "SumBackward1"     # ATen: sum / sum.dim_IntList
 
 
+def _sum_backward_np(grad, self_shape, dim, keepdim):
+    """``_formulas.sum_backward`` over arrays: unsqueeze the reduced dims, then expand (a view)."""
+    if not (dim is None and grad.ndim == 0) and not keepdim and len(self_shape) != grad.ndim:
+        for d in _formulas.normalize_dims(dim, len(self_shape)):
+            grad = grad.reshape(grad.shape[:d] + (1,) + grad.shape[d:])
+    return np.broadcast_to(grad, self_shape)
+
+
 @defop(node=_sum_node, grads={
     # `self_shape` saves only the shape, never the data.
     "self": lambda grad, self_shape, dim, keepdim: _formulas.sum_backward(
         grad, self_shape, dim, keepdim),
-})
+}, np_grads={"self": _sum_backward_np})
 def sum(self, dim=None, keepdim=False, dtype=None):
     """Sum over ``dim`` (all dims if None). Shape: (*) -> reduced, or same rank if keepdim.
 
@@ -57,7 +65,14 @@ def _mean_backward(grad, self_shape, dim, keepdim):
         self_shape, dim)
 
 
-@defop(node=_mean_node, grads={"self": _mean_backward})
+def _mean_backward_np(grad, self_shape, dim, keepdim):
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    return _sum_backward_np(grad, self_shape, dim, keepdim) / _formulas.reduced_numel(
+        self_shape, dim)
+
+
+@defop(node=_mean_node, grads={"self": _mean_backward}, np_grads={"self": _mean_backward_np})
 def mean(self, dim=None, keepdim=False, dtype=None):
     """Arithmetic mean over ``dim`` (all dims if None); floating/complex input only.
 
