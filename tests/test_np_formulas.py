@@ -78,6 +78,18 @@ CASES = [
     ("mean", "dim", lambda a: a.mean(0), [(3, 4)]),
     ("mean", "dims keepdim", lambda a: a.mean((0, 2), keepdim=True), [(2, 3, 4)]),
     ("mean", "empty dims", lambda a: a.mean([]), [(3, 4)]),
+    ("clamp", "min", lambda a: a.clamp(min=0), [(3, 4)]),
+    ("clamp", "max", lambda a: a.clamp(max=0.25), [(3, 4)]),
+    ("clamp", "both", lambda a: a.clamp(-0.5, 1), [(5,)]),
+    ("clamp", "0-dim", lambda a: a.clamp(min=0.1), [()]),
+    ("mm", "both", lambda a, b: a.mm(b), [(3, 4), (4, 2)]),
+    ("mm", "const", lambda a, b: a.mm(b), [("const", (3, 4)), (4, 2)]),
+    ("mm", "transposed", lambda a, b: a.mm(b.t()), [(3, 4), (2, 4)]),
+    ("_view", "view", lambda a: a.view(2, 6), [(3, 4)]),
+    ("_view", "flatten", lambda a: a.reshape(-1), [(3, 4)]),
+    ("_unsafe_view", "copy", lambda a: a.t().reshape(12), [(3, 4)]),
+    ("t", "plain", lambda a: a.t() * 2, [(3, 4)]),
+    ("transpose", "dims", lambda a: a.transpose(0, -1) * 2, [(2, 3, 4)]),
     ("mean", "0-dim", lambda a: a.mean(), [()]),
 ]
 

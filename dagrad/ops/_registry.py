@@ -316,7 +316,7 @@ class Op:
                     return None
                 vals[k] = a
             elif k in self.tensor_param_names and type(v) is not _py_float and \
-                    type(v) is not _py_int:
+                    type(v) is not _py_int and v is not None:
                 return None                     # a bool, complex, NumPy scalar... operand
             else:
                 vals[k] = v

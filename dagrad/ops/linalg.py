@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from dagrad import _dtypes, _errors
+from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
 from dagrad.autograd.grad_mode import STATE
@@ -64,6 +65,9 @@ def mv(self, vec):
 @defop(node="MmBackward0", grads={
     "self": lambda grad, mat2: mm(grad, conj(transpose(mat2, 0, 1))),
     "mat2": lambda grad, self: mm(conj(transpose(self, 0, 1)), grad),
+}, np_grads={
+    "self": lambda grad, mat2: np.matmul(grad, mat2.T),
+    "mat2": lambda grad, self: np.matmul(self.T, grad),
 })
 def mm(self, mat2):
     """Matrix product of (n, m) and (m, p) -> (n, p).
@@ -80,7 +84,8 @@ def mm(self, mat2):
         raise RuntimeError(_errors.MM_SHAPES.format(a0=self.shape[0], a1=self.shape[1],
                                                     b0=mat2.shape[0], b1=mat2.shape[1]))
     _same_dtype(self, mat2, "expected m1 and m2")
-    return self @ mat2
+    with QUIET:                 # PyTorch never warns on inf * 0 inside a product
+        return self @ mat2
 
 
 @defop(node="UnsafeViewBackward0", grads={

@@ -421,8 +421,25 @@ def _clamp_max(grad, self, min, max):
     return grad * m
 
 
+def _clamp_self_np(grad, self, min, max):
+    if (min is not None and not _number(min)) or (max is not None and not _number(max)):
+        return NotImplemented
+    mask = None
+    if min is not None:
+        mask = np.greater_equal(self, min)
+    if max is not None:
+        m2 = np.less_equal(self, max)
+        mask = m2 if mask is None else np.logical_and(mask, m2)
+    return grad * mask
+
+
+def _tensor_bound_np(grad, self, min, max):
+    return NotImplemented       # a tensor min/max: the dagrad formulas
+
+
 @defop(node=_clamp_node, promote="common",
-       grads={"self": _clamp_self, "min": _clamp_min, "max": _clamp_max})
+       grads={"self": _clamp_self, "min": _clamp_min, "max": _clamp_max},
+       np_grads={"self": _clamp_self_np, "min": _tensor_bound_np, "max": _tensor_bound_np})
 def clamp(self, min=None, max=None):
     """Limit values to ``[min, max]`` (either may be None, a number or a tensor).
 

@@ -44,7 +44,8 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 @defop(node="ViewBackward0", view=True,
-       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
+       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)},
+       np_grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
 def _view(self, shape):
     shape = _infer_shape(shape, self.size)
     out = self.view()
@@ -68,7 +69,8 @@ def view(self: Tensor, *shape: Any) -> Tensor:
 
 
 @defop(node="UnsafeViewBackward0",
-       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
+       grads={"self": lambda grad, self_shape: grad.reshape(self_shape)},
+       np_grads={"self": lambda grad, self_shape: grad.reshape(self_shape)})
 def _unsafe_view(self, shape):
     return np.reshape(self, shape)
 
@@ -135,7 +137,8 @@ def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(self, shape[:s] + (n,) + shape[e + 1:])
 
 
-@defop(node="TBackward0", view=True, grads={"self": lambda grad: t(grad)})
+@defop(node="TBackward0", view=True, grads={"self": lambda grad: t(grad)},
+       np_grads={"self": lambda grad: grad.T})
 def t(self):
     """Transpose a matrix (``<= 2`` dims). Same as ``torch.t``."""
     if self.ndim > 2:
@@ -144,7 +147,8 @@ def t(self):
 
 
 @defop(node="TransposeBackward0", view=True,
-       grads={"self": lambda grad, dim0, dim1: transpose(grad, dim0, dim1)})
+       grads={"self": lambda grad, dim0, dim1: transpose(grad, dim0, dim1)},
+       np_grads={"self": lambda grad, dim0, dim1: np.swapaxes(grad, dim0, dim1)})
 def transpose(self, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     d0 = _formulas.normalize_dims(dim0, self.ndim)
