@@ -8,6 +8,7 @@ NumPy's error-state context variable directly with a prebuilt "ignore everything
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ try:
     from numpy._core.umath import _extobj_contextvar, _make_extobj
     _IGNORE = _make_extobj(all="ignore")
 except (ImportError, AttributeError, TypeError):      # NumPy 1.x
-    _extobj_contextvar = None
+    _extobj_contextvar = _IGNORE = None
 
 
 def quiet(fn: Callable) -> Callable:
@@ -34,10 +35,9 @@ def quiet(fn: Callable) -> Callable:
     return wrapper
 
 
-class Quiet:
-    """Context-manager form (re-entrant, reusable): ``with QUIET: ...``."""
-
-    __slots__ = ("tokens",)
+class Quiet(threading.local):
+    """Context-manager form (re-entrant, reusable): ``with QUIET: ...``. The tokens are kept
+    per thread: another thread's ``with QUIET`` must not pop this one's."""
 
     def __init__(self) -> None:
         self.tokens: list = []

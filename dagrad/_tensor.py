@@ -14,6 +14,7 @@ import numpy as np
 from dagrad import _dtypes, _errors
 from dagrad._dtypes import dtype as _dtype_cls
 from dagrad._npquiet import QUIET as _QUIET
+from dagrad._npquiet import _IGNORE as _QIGNORE, _extobj_contextvar
 from dagrad.autograd.grad_mode import STATE
 
 
@@ -740,6 +741,8 @@ _np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
 
 
 _np_divide = np.true_divide
+_qset = _extobj_contextvar.set if _extobj_contextvar is not None else None
+_qreset = _extobj_contextvar.reset if _extobj_contextvar is not None else None
 
 
 # What the registry path would pass to the op after the two operands (its defaults), so a
@@ -781,11 +784,18 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool, name: str) -> T
         return None
     if ufunc is _np_divide and k not in "fc":
         return None
+    # PyTorch never warns on inf * 0 or nan arithmetic: NumPy's error state set to "ignore"
+    # directly (what `with _QUIET` does, without its two Python calls)
+    token = _qset(_QIGNORE) if _qset is not None else _QUIET.__enter__()
     try:
-        with _QUIET:                # PyTorch never warns on inf * 0 or nan arithmetic
-            r = ufunc(b, a) if reflected else ufunc(a, b)
+        r = ufunc(b, a) if reflected else ufunc(a, b)
     except (ValueError, OverflowError):
         return None
+    finally:
+        if _qset is not None:
+            _qreset(token)
+        else:
+            _QUIET.__exit__()
     t = Tensor._make(r if type(r) is _ndarray else np.asarray(r))
     if record:
         _record(getattr(_ops, name), (self, other) + _TAILS[name], (t,))

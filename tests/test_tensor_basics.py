@@ -665,3 +665,31 @@ def test_set_printoptions() -> None:
     assert repr(dagrad.tensor([1 / 3])) == "tensor([0.33])"
     dagrad.set_printoptions(profile="full")
     assert repr(dagrad.arange(1001)[-3:]) == "tensor([ 998,  999, 1000])"
+
+
+def test_arithmetic_from_several_threads_keeps_numpy_quiet_per_thread() -> None:
+    # the errstate tokens of `with QUIET` were shared between threads: another thread's exit
+    # popped this one's token and NumPy raised "Token ... was created in a different Context"
+    import sys
+    import threading
+    errors = []
+
+    def work() -> None:
+        try:
+            x = dagrad.tensor([1.0, 0.0, -1.0])
+            for _ in range(2000):
+                (x / 0).exp().log()
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(repr(e))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)             # switch threads often, inside the quiet blocks too
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
