@@ -216,6 +216,13 @@ def run_samples(cases: dict[str, Case], samples: int, budget_s: float,
     Each backend runs ``n`` units per sample, ``n`` chosen so one sample takes about
     ``budget_s``; results are per unit. gc.collect() and reset() run before each sample,
     outside the clock; the garbage collector stays enabled while timing (as users run).
+
+    Before sampling, ``gc.freeze()`` moves every object alive then (the three libraries'
+    modules, the cases' inputs) out of the collector's reach, and ``gc.unfreeze()`` restores it
+    after. Without it, importing torch into the same process (~150,000 objects) makes each full
+    collection triggered by dagrad's graph objects scan torch's objects too, which doubled
+    dagrad's B2 per-op time (6 -> 14 us) in some runs and not others: a cost of running the
+    backends in one process, not of any backend.
     """
     names = list(cases)
     reps, errors = {}, {}
@@ -240,6 +247,22 @@ def run_samples(cases: dict[str, Case], samples: int, budget_s: float,
         else:
             reps[b] = max(1, min(100_000, int(budget_s / max(t1, 1e-9))))
     per = {b: {} for b in names}
+    gc.collect()
+    gc.freeze()
+    try:
+        _sample(cases, names, samples, reps, per, guarded)
+    finally:
+        gc.unfreeze()
+    out = {b: {"error": e} for b, e in errors.items()}
+    for b in names:
+        out[b] = {"reps_per_sample": reps[b], "metrics": {}}
+        for m, vals in per[b].items():
+            out[b]["metrics"][m] = {"median": statistics.median(vals), "min": min(vals),
+                                    "max": max(vals), "samples": vals}
+    return out
+
+
+def _sample(cases: dict, names: list, samples: int, reps: dict, per: dict, guarded: Any) -> None:
     for s in range(samples):
         order = list(names)
         k = s % max(1, len(order))
@@ -251,13 +274,6 @@ def run_samples(cases: dict[str, Case], samples: int, budget_s: float,
             r = guarded(b, reps[b])
             for m, v in (r or {}).items():
                 per[b].setdefault(m, []).append(v)
-    out = {b: {"error": e} for b, e in errors.items()}
-    for b in names:
-        out[b] = {"reps_per_sample": reps[b], "metrics": {}}
-        for m, vals in per[b].items():
-            out[b]["metrics"][m] = {"median": statistics.median(vals), "min": min(vals),
-                                    "max": max(vals), "samples": vals}
-    return out
 
 
 def rss_bytes() -> int:
