@@ -111,29 +111,41 @@ def _conv_input_grad_np(g, w, input_shape, stride, padding, dilation, groups):
 
 
 def _conv_input_grad_flat(g, w, N, C, padded, dilation, groups):
-    """Stride 1: in the flattened padded input, kernel offset k adds the GEMM's columns at one
-    shift, as a single run per (sample, channel) instead of one short row at a time. The
-    gradient is laid out on the input's row pitch (zeros past each output row), so the run
-    carries those zeros across row ends harmlessly (finite weights only: inf * 0 is NaN)."""
+    """Stride 1, on the flattened padded input. The gradient is laid out on the input's row
+    pitch (zeros past each output row), so a kernel offset's contribution is one long run per
+    (sample, channel) at one shift, carried across row ends harmlessly (finite weights only:
+    inf * 0 is NaN). The offsets along the last kernel dim are folded into the GEMM: the
+    gradient is stacked at each of their shifts, so each remaining offset (kh of them for 2-D)
+    is one GEMM and one add, instead of kh * kw adds of the GEMM's columns."""
     O = w.shape[0]
     ks = w.shape[2:]
     out_sp = g.shape[2:]
+    kl, dl = ks[-1], dilation[-1]
     pitch = [int(np.prod(padded[i + 1:])) for i in range(len(padded))]
     run = sum((o - 1) * p for o, p in zip(out_sp, pitch, strict=True)) + 1
+    span = run + (kl - 1) * dl
     isz = g.dtype.itemsize
+    dt = np.result_type(g, w)
+    # stacked[n, o, j, q] = g laid out on the pitch, shifted by j * dl
     gw = np.zeros((N, O, run), dtype=g.dtype)
     as_strided(gw, (N, O) + tuple(out_sp), (O * run * isz, run * isz) +
                tuple(p * isz for p in pitch))[...] = g
-    gx = np.zeros((N, C, int(np.prod(padded))), dtype=np.result_type(g, w))
+    stacked = np.zeros((N, O, kl, span), dtype=g.dtype)
+    for j in range(kl):
+        stacked[:, :, j, j * dl:j * dl + run] = gw
+    lp = int(np.prod(padded))
+    gx = np.zeros((N, C, lp + (kl - 1) * dl), dtype=dt)
     for cg, og in zip(_groups(groups, C), _groups(groups, O), strict=True):
         wg = w[og]
-        cols = np.matmul(wg.reshape(wg.shape[0], -1).T, gw[:, og]).reshape(
-            N, cg.stop - cg.start, -1, run)
+        rhs = stacked[:, og].reshape(N, -1, span)                   # (N, O/G * kl, span)
         target = gx[:, cg]
-        for kk, kidx in enumerate(np.ndindex(*ks)):
-            off = sum(k * dl * p for k, dl, p in zip(kidx, dilation, pitch, strict=True))
-            target[:, :, off:off + run] += cols[:, :, kk]
-    return gx.reshape((N, C) + tuple(padded))
+        for lead in np.ndindex(*ks[:-1]):
+            off = sum(k * d * p for k, d, p in zip(lead, dilation[:-1], pitch[:-1], strict=True))
+            # lhs[c, o, j] = w[o, c, *lead, j]
+            lhs = np.moveaxis(wg[(slice(None), slice(None)) + lead], 0, 1).reshape(
+                cg.stop - cg.start, -1)
+            target[:, :, off:off + span] += np.matmul(lhs, rhs)
+    return gx[:, :, :lp].reshape((N, C) + tuple(padded))
 
 
 def _conv_input_grad_strided(g, w, N, C, padded, stride, dilation, groups):
