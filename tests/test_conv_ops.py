@@ -156,3 +156,45 @@ def test_max_pool_indices_and_gradients_match_torch_on_ties_nan_inf() -> None:
         v.backward(torch.tensor(g))
         tv.backward(tt.tensor(g))
         np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------- Note [Scratch columns]
+def test_conv_scratch_columns_never_leak_between_calls_or_threads() -> None:
+    import threading
+    rng = np.random.default_rng(5)
+    w = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    xs = [torch.tensor(rng.standard_normal((2, 3, 8, 8))) for _ in range(6)]
+
+    def grads(x):
+        w.grad = None
+        out = torch.nn.functional.conv2d(x, w)
+        out.backward(out.detach())           # the weight gradient rebuilds the columns
+        return out.detach().numpy().copy(), w.grad.numpy().copy()
+
+    expected = [grads(x) for x in xs]
+    first = torch.nn.functional.conv2d(xs[0], w.detach())
+    kept = first.numpy().copy()
+    torch.nn.functional.conv2d(xs[1], w.detach())      # same shapes: the same scratch buffer
+    np.testing.assert_array_equal(first.numpy(), kept)
+
+    results: dict = {}
+
+    def work(i: int) -> None:
+        wl = w.detach()
+        results[i] = [torch.nn.functional.conv2d(x, wl).numpy().copy() for x in xs * 20]
+
+    import sys
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)             # switch threads inside the kernels too
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(results) == 3
+    for outs in results.values():
+        for k, out in enumerate(outs):
+            np.testing.assert_array_equal(out, expected[k % len(xs)][0])

@@ -17,6 +17,8 @@ of each maximum; its backward scatters by index (a ``bincount`` where windows ov
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
@@ -63,13 +65,46 @@ def _im2col(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple, dilation: t
     if out_sp is None:
         out_sp = tuple((n - dl * (k - 1) - 1) // s + 1 for n, k, s, dl in
                        zip(x.shape[2:], ks, stride, dilation, strict=True))
-    cols = np.empty(x.shape[:2] + tuple(ks) + tuple(out_sp), dtype=x.dtype)
+    cols = _scratch(x.shape[:2] + tuple(ks) + tuple(out_sp), x.dtype)
     lead = (slice(None), slice(None))
     for kidx in np.ndindex(*ks):
         cols[lead + kidx] = x[lead + tuple(
             slice(k * dl, k * dl + s * (o - 1) + 1, s)
             for k, dl, s, o in zip(kidx, dilation, stride, out_sp, strict=True))]
     return cols
+
+
+# Note [Scratch columns]
+# The im2col columns live only inside one kernel call (the forward's GEMM, the weight gradient's
+# GEMM), and at kernel-volume times the input they are the largest temporaries of a CNN step.
+# Allocated afresh each call, glibc hands such blocks back to the system and takes them again,
+# a page fault per 4 KiB every step (~900 per LeNet step, 10-20% of it). So each thread keeps its
+# last few column buffers and reuses one of the same shape and dtype. Safe because no kernel
+# calls another convolution while its columns are in use, and nothing returned aliases them.
+SCRATCH_BYTES = 64 * 2 ** 20      # buffers larger than this are not kept
+_SCRATCH_KEEP = 4                 # buffers kept per thread
+
+
+class _Scratch(threading.local):
+    def __init__(self) -> None:
+        self.bufs: dict = {}
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    bufs = _SCRATCH.bufs
+    key = (shape, dtype)
+    buf = bufs.pop(key, None)
+    if buf is None:
+        buf = np.empty(shape, dtype=dtype)
+        if buf.nbytes > SCRATCH_BYTES:
+            return buf
+        while len(bufs) >= _SCRATCH_KEEP:
+            bufs.pop(next(iter(bufs)))                  # the least recently used
+    bufs[key] = buf
+    return buf
 
 
 def _out_size(n: int, k: int, s: int, p: int, dl: int) -> int:
@@ -339,10 +374,19 @@ def _max_pool(self, kernel_size, stride, padding, dilation, ceil_mode):
                              zip(kidx, dilation, stride, out_sp, strict=True))] for kidx in codes]
     best = code = None
     for nan_aware in (False, True):
-        best = np.full(self.shape[:2] + tuple(out_sp), fill, dtype=self.dtype)
-        code = np.empty(best.shape, dtype=code_t)
-        code[...] = first
+        shape = self.shape[:2] + tuple(out_sp)
+        if not any(padding):
+            # every window starts at a real element: start from the first offset (what the
+            # loop's first step would leave), one pass fewer
+            best = np.array(views[0], dtype=self.dtype)
+            code = np.zeros(shape, dtype=code_t)
+        else:
+            best = np.full(shape, fill, dtype=self.dtype)
+            code = np.empty(shape, dtype=code_t)
+            code[...] = first
         for c, v in enumerate(views):
+            if c == 0 and not any(padding):
+                continue
             m = v > best
             if nan_aware:
                 m |= np.isnan(v)
