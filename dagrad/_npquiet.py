@@ -20,6 +20,13 @@ except (ImportError, AttributeError, TypeError):      # NumPy 1.x
     _extobj_contextvar = _IGNORE = None
 
 
+# For the hottest paths: NumPy's error state set and restored directly,
+# `token = quiet_set(IGNORE); ...; quiet_reset(token)`; None on NumPy 1.x (use QUIET there).
+IGNORE = _IGNORE
+quiet_set = _extobj_contextvar.set if _extobj_contextvar is not None else None
+quiet_reset = _extobj_contextvar.reset if _extobj_contextvar is not None else None
+
+
 def quiet(fn: Callable) -> Callable:
     """Decorate a kernel so it runs with all NumPy floating-point warnings off."""
     if _extobj_contextvar is None:

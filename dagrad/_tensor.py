@@ -14,7 +14,7 @@ import numpy as np
 from dagrad import _dtypes, _errors
 from dagrad._dtypes import dtype as _dtype_cls
 from dagrad._npquiet import QUIET as _QUIET
-from dagrad._npquiet import _IGNORE as _QIGNORE, _extobj_contextvar
+from dagrad._npquiet import IGNORE as _QIGNORE, quiet_reset as _qreset, quiet_set as _qset
 from dagrad.autograd.grad_mode import STATE
 
 
@@ -741,8 +741,6 @@ _np_add, _np_subtract, _np_multiply = np.add, np.subtract, np.multiply
 
 
 _np_divide = np.true_divide
-_qset = _extobj_contextvar.set if _extobj_contextvar is not None else None
-_qreset = _extobj_contextvar.reset if _extobj_contextvar is not None else None
 
 
 # What the registry path would pass to the op after the two operands (its defaults), so a

@@ -160,7 +160,7 @@ def test_max_pool_indices_and_gradients_match_torch_on_ties_nan_inf() -> None:
 
 # --------------------------------------------------------------------- Note [Scratch columns]
 def test_conv_scratch_columns_never_leak_between_calls_or_threads() -> None:
-    import threading
+    from tests._threads import run_in_threads
     rng = np.random.default_rng(5)
     w = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     xs = [torch.tensor(rng.standard_normal((2, 3, 8, 8))) for _ in range(6)]
@@ -183,17 +183,7 @@ def test_conv_scratch_columns_never_leak_between_calls_or_threads() -> None:
         wl = w.detach()
         results[i] = [torch.nn.functional.conv2d(x, wl).numpy().copy() for x in xs * 20]
 
-    import sys
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)             # switch threads inside the kernels too
-    try:
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_in_threads(work, 3)
     assert len(results) == 3
     for outs in results.values():
         for k, out in enumerate(outs):

@@ -670,11 +670,10 @@ def test_set_printoptions() -> None:
 def test_arithmetic_from_several_threads_keeps_numpy_quiet_per_thread() -> None:
     # the errstate tokens of `with QUIET` were shared between threads: another thread's exit
     # popped this one's token and NumPy raised "Token ... was created in a different Context"
-    import sys
-    import threading
+    from tests._threads import run_in_threads
     errors = []
 
-    def work() -> None:
+    def work(i: int) -> None:
         try:
             x = dagrad.tensor([1.0, 0.0, -1.0])
             for _ in range(2000):
@@ -682,14 +681,5 @@ def test_arithmetic_from_several_threads_keeps_numpy_quiet_per_thread() -> None:
         except Exception as e:  # noqa: BLE001  (reported below)
             errors.append(repr(e))
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)             # switch threads often, inside the quiet blocks too
-    try:
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_in_threads(work, 4)
     assert errors == []

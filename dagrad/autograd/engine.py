@@ -28,12 +28,8 @@ from dagrad.autograd.grad_mode import STATE
 _getrefcount = sys.getrefcount
 _make = Tensor._make
 _ndarray = np.ndarray
-try:
-    from numpy._core.umath import _extobj_contextvar
-    from dagrad._npquiet import _IGNORE as _QUIET_STATE
-    _quiet_set, _quiet_reset = _extobj_contextvar.set, _extobj_contextvar.reset
-except (ImportError, AttributeError):   # NumPy 1.x: QUIET's own fallback
-    _quiet_set = _quiet_reset = _QUIET_STATE = None
+from dagrad._npquiet import IGNORE as _QUIET_STATE  # noqa: E402
+from dagrad._npquiet import quiet_reset as _quiet_reset, quiet_set as _quiet_set  # noqa: E402
 
 # Note [Observing backward]
 # Tools that watch backward (the profiler, ``dagrad.autograd.trace``) append an object to
@@ -312,12 +308,9 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 g = None
                 if grads[0] is not None and fn.variable._extra:
                     grads[0] = _leaf_hooks(fn.variable, grads[0])
-                if captures:
-                    _capture(fn, grads, captures, captured)
-                if needed is not None and fn not in needed:
+                grads = _before_run(fn, grads, hk, captures, captured, needed)
+                if grads is None:
                     continue
-                if hk is not None and hk.pre:
-                    grads = _pre_hooks(hk, grads)
                 if observers:
                     tokens = [o.node_begin(fn, grads) for o in observers]
                 if accumulate and grads[0] is not None:
@@ -330,12 +323,9 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                         h((), tuple(grads))
                 continue
             if not simple or hk is not None:
-                if captures:
-                    _capture(fn, grads, captures, captured)
-                if needed is not None and fn not in needed:
+                grads = _before_run(fn, grads, hk, captures, captured, needed)
+                if grads is None:
                     continue
-                if hk is not None and hk.pre:
-                    grads = _pre_hooks(hk, grads)
             if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
                 in_grads = [None] * len(fn.next_functions)
             elif plain:
@@ -472,6 +462,19 @@ def _pre_hooks(hk: Any, grads: list) -> list:
         r = h(tuple(grads))
         if r is not None:
             grads = list(r)
+    return grads
+
+
+def _before_run(fn: Node, grads: list, hk: Any, captures: dict, captured: list,
+                needed: Any) -> list | None:
+    """Capture for grad()/inputs=, then skip a node no requested input needs (None), then its
+    pre-hooks."""
+    if captures:
+        _capture(fn, grads, captures, captured)
+    if needed is not None and fn not in needed:
+        return None
+    if hk is not None and hk.pre:
+        grads = _pre_hooks(hk, grads)
     return grads
 
 

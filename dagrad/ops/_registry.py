@@ -407,12 +407,8 @@ _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float
 _SavedTensor = SavedTensor
 _make = Tensor._make
 _new = object.__new__
-try:
-    from numpy._core.umath import _extobj_contextvar
-    from dagrad._npquiet import _IGNORE as _QUIET_STATE
-    _quiet_set, _quiet_reset = _extobj_contextvar.set, _extobj_contextvar.reset
-except (ImportError, AttributeError):   # NumPy 1.x: QUIET's own fallback
-    _quiet_set = _quiet_reset = _QUIET_STATE = None
+from dagrad._npquiet import IGNORE as _QUIET_STATE  # noqa: E402
+from dagrad._npquiet import quiet_reset as _quiet_reset, quiet_set as _quiet_set  # noqa: E402
 
 # Tensor subclasses (nn.Parameter) whose operators are Tensor's: a formula treats them alike.
 _PLAIN: dict = {}
