@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.harness import Case, Row, TimeTarget, clock, load
+from bench.harness import Case, Row, TimeTarget, load
 
 NAME = "B1"
 TITLE = "two-layer net step"
@@ -62,13 +62,6 @@ class NumpyCase(Case):
         loss, g1, g2 = self.step()
         return {"loss": loss, "w1.grad": g1, "w2.grad": g2}
 
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
-
 
 class TorchLikeCase(Case):
     """dagrad or PyTorch: ``self.T`` is the library module."""
@@ -106,13 +99,6 @@ class TorchLikeCase(Case):
         loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
         loss.backward()
         return {"loss": loss, "w1.grad": w1.grad, "w2.grad": w2.grad}
-
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
 
 
 def make(backend: str, quick: bool) -> Case:

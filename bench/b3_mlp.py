@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.harness import Case, MemTarget, Row, TimeTarget, clock, load
+from bench.harness import Case, MemTarget, Row, TimeTarget, load
 
 NAME = "B3"
 TITLE = "8x256 tanh MLP step"
@@ -81,13 +81,6 @@ class NumpyCase(Case):
             out[f"W{i}.grad"], out[f"b{i}.grad"] = gW, gb
         return out
 
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
-
 
 class TorchLikeCase(Case):
     def __init__(self, backend: str) -> None:
@@ -128,13 +121,6 @@ class TorchLikeCase(Case):
         for i, (W, b) in enumerate(self.params):
             out[f"W{i}.grad"], out[f"b{i}.grad"] = W.grad, b.grad
         return out
-
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
 
 
 def make(backend: str, quick: bool) -> Case:

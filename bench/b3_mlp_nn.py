@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import b3_mlp
-from bench.harness import Case, NotAvailable, Row, clock, has, load
+from bench.harness import Case, NotAvailable, Row, has, load
 
 NAME = "B3nn"
 TITLE = "8x256 tanh MLP step, nn"
@@ -66,13 +66,6 @@ class TorchLikeCase(Case):
             out[f"W{i}.grad"] = lin.weight.grad.t()
             out[f"b{i}.grad"] = lin.bias.grad
         return out
-
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
 
 
 def make(backend: str, quick: bool) -> Case:

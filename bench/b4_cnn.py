@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from bench.harness import Case, NotAvailable, Row, TimeTarget, clock, has, load, resolve
+from bench.harness import Case, NotAvailable, Row, TimeTarget, has, load, resolve
 
 NAME = "B4"
 TITLE = "LeNet-style CNN step"
@@ -136,13 +136,6 @@ class NumpyCase(Case):
         loss, grads = self.step(update=False)
         return {"loss": loss, **{f"{k}.grad": v for k, v in grads.items()}}
 
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
-
 
 # --------------------------------------------------------------------------- dagrad / PyTorch
 class TorchLikeCase(Case):
@@ -183,13 +176,6 @@ class TorchLikeCase(Case):
         loss = self.loss()
         loss.backward()
         return {"loss": loss, **{f"{k}.grad": t.grad for k, t in self.p.items()}}
-
-    def run(self, n: int) -> dict[str, float]:
-        step = self.step
-        t0 = clock()
-        for _ in range(n):
-            step()
-        return {"step": (clock() - t0) / n}
 
 
 def make(backend: str, quick: bool) -> Case:

@@ -12,7 +12,8 @@ and a ``Case`` is one backend's version of the benchmark:
     setup()        build inputs and parameters (untimed, once)
     reset()        restore the initial state before each sample (untimed)
     check()        {name: array} from the first iteration, compared across backends at start-up
-    run(n)         run n units of work; return {metric: seconds per unit}
+    run(n)         run n units of work; return {metric: seconds per unit} (default:
+                   n calls of step(), as the metric "step")
     memory_run()   the work whose peak memory is measured (default: run(1))
 
 The dagrad and PyTorch versions of a benchmark are usually one class, given the library module
@@ -125,7 +126,8 @@ class Case:
         return {}
 
     def run(self, n: int) -> dict[str, float]:
-        raise NotImplementedError
+        """Default: ``n`` calls of ``self.step()``, timed as the metric ``step``."""
+        return {"step": timed(self.step, n)}
 
     def memory_run(self) -> None:
         self.run(1)

@@ -441,3 +441,26 @@ def test_one_cycle_starts_at_max_over_div_factor() -> None:
     assert sched.get_last_lr() == [pytest.approx(0.1)]
     assert opt.param_groups[0]["betas"][0] == 0.95
     assert math.isclose(opt.param_groups[0]["min_lr"], 0.1 / 1e4)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax"])
+def test_setstate_fills_the_group_settings_an_older_state_lacks(name: str) -> None:
+    # an optimizer pickled by an older version has groups without the newer flags
+    def restored(lib):
+        opt = getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], lr=0.1)
+        state = opt.__getstate__()
+        group = state["param_groups"][0]
+        for k in ("maximize", "foreach", "differentiable", "capturable", "fused", "nesterov",
+                  "amsgrad", "decoupled_weight_decay", "centered", "momentum"):
+            group.pop(k, None)
+        new = type(opt).__new__(type(opt))
+        new.__setstate__(state)
+        return {k: v for k, v in new.param_groups[0].items() if k != "params"}
+    ours = restored(dagrad)
+    assert ours["maximize"] is False and ours["foreach"] is None
+    assert ours.get("decoupled_weight_decay") is (True if name == "AdamW" else
+                                                  False if name == "Adam" else None)
+    tt = pytest.importorskip("torch")
+    theirs = restored(tt)
+    assert {k: ours.get(k) for k in theirs} == theirs

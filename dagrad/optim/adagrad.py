@@ -35,13 +35,8 @@ class Adagrad(Optimizer):
                 state["step"] = _step_tensor()
                 state["sum"] = Tensor._make(np.full_like(p._data, initial_accumulator_value))
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    # filled in for param groups loaded from an older state (Optimizer.__setstate__)
+    _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adagrad update of every parameter that has a ``.grad``; returns ``closure()``."""

@@ -128,6 +128,10 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state,
                 "param_groups": self.param_groups}
 
+    # Hyper-parameters a param group loaded from an older state may lack, with their values
+    # (each optimizer lists its own; PyTorch's optimizers set them one by one in __setstate__).
+    _group_defaults: dict = {}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
@@ -137,6 +141,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for k, v in self._group_defaults.items():
+                group.setdefault(k, v)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
