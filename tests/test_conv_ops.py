@@ -188,3 +188,77 @@ def test_conv_scratch_columns_never_leak_between_calls_or_threads() -> None:
     for outs in results.values():
         for k, out in enumerate(outs):
             np.testing.assert_array_equal(out, expected[k % len(xs)][0])
+
+
+# --------------------------------------------------------------------- Note [Reused columns]
+def _weight_grad(loss_fn, w, *, reuse: bool, monkeypatch) -> np.ndarray:
+    # the weight gradient of `loss_fn()`, with the forward's columns reused or always rebuilt
+    if not reuse:
+        monkeypatch.setattr(C._SCRATCH, "lookup", lambda tag, src: None)
+    w.grad = None
+    loss_fn().backward()
+    monkeypatch.undo()
+    return w.grad.numpy().copy()
+
+
+def test_weight_gradient_reuses_the_forward_columns_bit_for_bit(monkeypatch) -> None:
+    rng = np.random.default_rng(7)
+    x = torch.tensor(rng.standard_normal((3, 2, 9, 8)).astype(np.float32))
+    w = torch.tensor(rng.standard_normal((4, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    hits = []
+    lookup = C._SCRATCH.lookup
+
+    def counting(tag, src):
+        cols = lookup(tag, src)
+        hits.append(cols is not None)
+        return cols
+    monkeypatch.setattr(C._SCRATCH, "lookup", counting)
+    loss = lambda: (torch.nn.functional.conv2d(x, w, padding=1) ** 2).sum()  # noqa: E731
+    w.grad = None
+    loss().backward()
+    monkeypatch.undo()
+    assert hits == [True]                    # the backward took the forward's buffer as it was
+    reused = w.grad.numpy().copy()
+    rebuilt = _weight_grad(loss, w, reuse=False, monkeypatch=monkeypatch)
+    np.testing.assert_array_equal(reused, rebuilt)
+
+
+def test_reused_columns_are_never_stale(monkeypatch) -> None:
+    """Two forwards through one weight before one backward (weight sharing), another convolution
+    of the same shapes between forward and backward, a padded input: each input's own columns."""
+    rng = np.random.default_rng(8)
+    x1, x2 = (torch.tensor(rng.standard_normal((2, 3, 7, 7))) for _ in range(2))
+    w = torch.tensor(rng.standard_normal((5, 3, 3, 3)), requires_grad=True)
+    other = torch.tensor(rng.standard_normal((5, 3, 3, 3)))
+    F = torch.nn.functional
+
+    def shared():
+        return (F.conv2d(x1, w) * F.conv2d(x2, w)).sum()
+
+    def interleaved():
+        y = F.conv2d(x1, w, padding=1)
+        F.conv2d(x2, other, padding=1)       # same column shape: overwrites the buffer
+        return (y ** 2).sum()
+
+    for fn in (shared, interleaved):
+        C._SCRATCH.bufs.clear()              # this thread's buffers: only this scenario's
+        C._SCRATCH.labels.clear()
+        np.testing.assert_array_equal(_weight_grad(fn, w, reuse=True, monkeypatch=monkeypatch),
+                                      _weight_grad(fn, w, reuse=False, monkeypatch=monkeypatch))
+    tt = pytest.importorskip("torch")
+    tw = tt.tensor(w.detach().numpy(), requires_grad=True)
+    (tt.nn.functional.conv2d(tt.tensor(x1.numpy()), tw)
+     * tt.nn.functional.conv2d(tt.tensor(x2.numpy()), tw)).sum().backward()
+    w.grad = None
+    shared().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_input_changed_in_place_after_the_forward_still_raises() -> None:
+    rng = np.random.default_rng(9)
+    x = torch.tensor(rng.standard_normal((2, 3, 6, 6)))
+    w = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = torch.nn.functional.conv2d(x, w)
+    x.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

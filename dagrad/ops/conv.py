@@ -17,7 +17,9 @@ of each maximum; its backward scatters by index (a ``bincount`` where windows ov
 """
 from __future__ import annotations
 
+import math
 import threading
+import weakref
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
@@ -47,13 +49,21 @@ def _windows(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple,
 
 
 def _im2col(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple, dilation: tuple,
-            out_sp: tuple | None = None) -> np.ndarray:
+            out_sp: tuple | None = None, reuse: bool = False) -> np.ndarray:
     """The (N, C, *ks, *out) columns of ``x``: one strided copy per kernel offset.
 
     Kernel offsets lead and output positions trail, so each copy moves rows of the output's
     width (a ``sliding_window_view`` copied as a whole moves rows of the kernel's width, several
     times slower). ``out_sp`` trims the output positions (a gradient smaller than the full
-    output, from ``ceil_mode``-like shapes)."""
+    output, from ``ceil_mode``-like shapes). ``reuse``: return this thread's scratch buffer as
+    it is when it still holds these very columns (Note [Reused columns])."""
+    tag = (x.shape, x.strides, x.dtype, x.__array_interface__["data"][0], tuple(ks),
+           tuple(stride), tuple(padding), tuple(dilation))
+    if reuse:
+        cols = _SCRATCH.lookup(tag, x)
+        if cols is not None and (out_sp is None or cols.shape[2 + len(ks):] == tuple(out_sp)):
+            return cols
+    src = x
     if any(padding):
         x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
     for size, k, dl in zip(x.shape[2:], ks, dilation, strict=True):
@@ -71,6 +81,7 @@ def _im2col(x: np.ndarray, ks: tuple, stride: tuple, padding: tuple, dilation: t
         cols[lead + kidx] = x[lead + tuple(
             slice(k * dl, k * dl + s * (o - 1) + 1, s)
             for k, dl, s, o in zip(kidx, dilation, stride, out_sp, strict=True))]
+    _SCRATCH.remember(cols, tag, src)
     return cols
 
 
@@ -85,9 +96,33 @@ SCRATCH_BYTES = 64 * 2 ** 20      # buffers larger than this are not kept
 _SCRATCH_KEEP = 4                 # buffers kept per thread
 
 
+#
+# Note [Reused columns]
+# The weight gradient needs the columns of the forward's input again. Kept from the forward in a
+# buffer of their own they cost page faults (see _conv_weight_grad_np); rebuilt they cost a copy
+# as long as the forward's (a third of LeNet's second convolution). So the forward labels its
+# scratch buffer with what it holds (the input array, alive, by identity, and the geometry), and
+# the weight gradient takes the buffer as it is when the label still matches: nothing else has
+# used the buffer since, and the input is the same array. Any other use of the buffer clears the
+# label. The input cannot have changed through dagrad: an in-place op bumps its version and
+# backward raises before the formula runs. Writes that bypass the version counter (through
+# ``.data`` or a NumPy view) between forward and backward are not seen, as PyTorch leaves
+# such writes unspecified. The forward itself always rebuilds its columns.
+
+
 class _Scratch(threading.local):
     def __init__(self) -> None:
         self.bufs: dict = {}
+        self.labels: dict = {}
+
+    def remember(self, buf: np.ndarray, tag: tuple, src: np.ndarray) -> None:
+        self.labels[(buf.shape, buf.dtype)] = (tag, weakref.ref(src))
+
+    def lookup(self, tag: tuple, src: np.ndarray) -> np.ndarray | None:
+        for key, (t, ref) in self.labels.items():
+            if t == tag and ref() is src:
+                return self.bufs.get(key)
+        return None
 
 
 _SCRATCH = _Scratch()
@@ -96,12 +131,14 @@ _SCRATCH = _Scratch()
 def _scratch(shape: tuple, dtype: np.dtype) -> np.ndarray:
     bufs = _SCRATCH.bufs
     key = (shape, dtype)
+    _SCRATCH.labels.pop(key, None)
     buf = bufs.pop(key, None)
     if buf is None:
         buf = np.empty(shape, dtype=dtype)
         if buf.nbytes > SCRATCH_BYTES:
             return buf
         while len(bufs) >= _SCRATCH_KEEP:
+            _SCRATCH.labels.pop(next(iter(bufs)), None)
             bufs.pop(next(iter(bufs)))                  # the least recently used
     bufs[key] = buf
     return buf
@@ -121,7 +158,7 @@ def _conv_forward(x, w, stride, padding, dilation, groups):
     O = w.shape[0]
     cols = _im2col(x, w.shape[2:], stride, padding, dilation)      # (N, C, *ks, *out)
     out_sp = cols.shape[w.ndim:]
-    P = int(np.prod(out_sp))
+    P = math.prod(out_sp)
     if groups == 1:
         out = np.matmul(w.reshape(O, -1), cols.reshape(N, -1, P))    # one GEMM per sample
     else:
@@ -156,7 +193,7 @@ def _conv_input_grad_flat(g, w, N, C, padded, dilation, groups):
     ks = w.shape[2:]
     out_sp = g.shape[2:]
     kl, dl = ks[-1], dilation[-1]
-    pitch = [int(np.prod(padded[i + 1:])) for i in range(len(padded))]
+    pitch = [math.prod(padded[i + 1:]) for i in range(len(padded))]
     run = sum((o - 1) * p for o, p in zip(out_sp, pitch, strict=True)) + 1
     span = run + (kl - 1) * dl
     isz = g.dtype.itemsize
@@ -168,7 +205,7 @@ def _conv_input_grad_flat(g, w, N, C, padded, dilation, groups):
     stacked = np.zeros((N, O, kl, span), dtype=g.dtype)
     for j in range(kl):
         stacked[:, :, j, j * dl:j * dl + run] = gw
-    lp = int(np.prod(padded))
+    lp = math.prod(padded)
     gx = np.zeros((N, C, lp + (kl - 1) * dl), dtype=dt)
     for cg, og in zip(_groups(groups, C), _groups(groups, O), strict=True):
         wg = w[og]
@@ -187,7 +224,7 @@ def _conv_input_grad_strided(g, w, N, C, padded, stride, dilation, groups):
     O = w.shape[0]
     ks = w.shape[2:]
     out_sp = g.shape[2:]
-    P = int(np.prod(out_sp))
+    P = math.prod(out_sp)
     gx = np.zeros((N, C) + padded, dtype=np.result_type(g, w))
     g3 = g.reshape(N, O, P)
     lead = (slice(None), slice(None))
@@ -209,10 +246,12 @@ def _conv_weight_grad_np(x, g, weight_shape, stride, padding, dilation, groups):
     O = weight_shape[0]
     ks = tuple(weight_shape[2:])
     out_sp = g.shape[2:]
-    P = int(np.prod(out_sp))
-    # recomputed rather than kept from the forward: holding them until backward made glibc
-    # return and re-fault the pages every step (1,753 minor faults per B4 step, 35% slower)
-    cols = _im2col(x, ks, stride, padding, dilation, out_sp)        # (N, C, *ks, *out)
+    P = math.prod(out_sp)
+    # not kept from the forward in a buffer of their own: holding them until backward made glibc
+    # return and re-fault the pages every step (1,753 minor faults per B4 step, 35% slower).
+    # The forward's scratch buffer is taken as it is when it still holds them (Note [Reused
+    # columns]), else they are rebuilt
+    cols = _im2col(x, ks, stride, padding, dilation, out_sp, reuse=True)  # (N, C, *ks, *out)
     g3 = g.reshape(N, O, P)
     outs = []
     for cg, og in zip(_groups(groups, x.shape[1]), _groups(groups, O), strict=True):
@@ -357,16 +396,17 @@ def _max_pool(self, kernel_size, stride, padding, dilation, ceil_mode):
     fill = -np.inf if is_float else np.iinfo(self.dtype).min
     xp, out_sp = _pool_padded(self, kernel_size, stride, padding, dilation, ceil_mode, fill)
     sp = self.shape[2:]
-    row = [int(np.prod(sp[i + 1:])) for i in range(d)]
+    row = [math.prod(sp[i + 1:]) for i in range(d)]
     starts = [np.arange(o) * s - p for o, s, p in zip(out_sp, stride, padding, strict=True)]
     # Which kernel offset holds each window's maximum, as a small integer `code` (row-major over
     # the kernel); the flat index is the window origin's plus that offset's. A window starting
     # in the padding begins at its first real element.
     first = 0
-    for i, (st, dl) in enumerate(zip(starts, dilation, strict=True)):
-        shape = [1] * d
-        shape[i] = -1
-        first = first * kernel_size[i] + (-(-np.maximum(-st, 0) // dl)).reshape(shape)
+    if any(padding):
+        for i, (st, dl) in enumerate(zip(starts, dilation, strict=True)):
+            shape = [1] * d
+            shape[i] = -1
+            first = first * kernel_size[i] + (-(-np.maximum(-st, 0) // dl)).reshape(shape)
     codes = list(np.ndindex(*kernel_size))
     code_t = np.int8 if len(codes) < 128 else np.int32
     lead = (slice(None), slice(None))
@@ -438,7 +478,7 @@ def _pool_padded(x, ks, stride, padding, dilation, ceil_mode, fill):
        grads={"g": lambda grad, indices: _take_indices(grad, indices)})
 def _max_pool_backward(g, indices, self_shape, disjoint=False):
     N, C = self_shape[:2]
-    hw = int(np.prod(self_shape[2:]))
+    hw = math.prod(self_shape[2:])
     rows = (np.arange(N * C).reshape(N, C) * hw).reshape((N, C) + (1,) * (indices.ndim - 2))
     flat = (indices + rows).reshape(-1)
     if disjoint:
@@ -481,7 +521,7 @@ def _avg_divisor(shape, ks, stride, padding, ceil_mode, count_include_pad, divis
         return divisor_override
     d = len(ks)
     if count_include_pad and not ceil_mode:
-        return float(np.prod(ks))
+        return float(math.prod(ks))
     # per-window counts of valid (or padded-but-in-range) elements
     counts = np.ones((1,) * d)
     for i in range(d):
