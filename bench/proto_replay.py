@@ -1,41 +1,52 @@
-"""Prototype for issue 8: record one training step as a tape of NumPy kernel calls, then replay it.
+"""Prototype for issue 8: a graph cache. Record a step's kernel calls once, then replay them.
 
-    python bench/proto_replay.py
+    python -m bench.proto_replay              # B1, B2, B3, B6; about a minute
+    python -m bench.proto_replay --only B2,B6
 
-dagrad's gap to hand-written NumPy is bookkeeping: per op a Tensor, a Node, saved tensors; per
-backward node the engine. A training step that repeats the same graph does that bookkeeping
-again each time. This prototype records one eager step through dagrad's own hooks — every op call
-(forward ops and the ops the backward formulas run) via ``_registry.set_observer``, and the
-gradient each AccumulateGrad receives via ``engine.OBSERVERS`` — as a flat list of
-``kernel(*arrays)`` calls over numbered slots. Replaying the list on the same (updated in place)
-parameter arrays recomputes the loss and the gradients with no Tensor, Node or engine.
+What it measures: how much of dagrad's gap to hand-written NumPy (and to PyTorch) is bookkeeping
+that a cache of repeated identical graphs would remove, and how much is left.
 
-It is a measurement, not a feature: there are no guards (shapes, dtypes, control flow, hooks,
-in-place checks), which a real graph cache would need before replaying.
+The recording runs one eager step through dagrad's own hooks. Every op call is taken, both the
+forward ops and the ops the backward formulas run, via ``_registry.set_observer``. The gradient
+each AccumulateGrad receives is taken via ``engine.OBSERVERS``. Together they form a flat list of
+``op.kernel(*arrays)`` calls over numbered slots. Replaying the list runs the same NumPy kernels
+on the current parameter arrays (updated in place by the step's SGD). No Tensor, Node, saved
+tensor or engine is involved. The table compares, interleaved, one thread, medians:
+
+  - dagrad eager: the benchmark's own dagrad code (``bench/b*.py``);
+  - dagrad replay: the tape, plus the same SGD update on the arrays;
+  - NumPy by hand: the benchmark's hand-written NumPy version;
+  - PyTorch eager, when installed.
+
+It is a measurement, not a feature. There are no guards: a real graph cache would check shapes,
+dtypes, requires_grad, grad mode, hooks and the Python control flow that built the graph before
+replaying, and would fall back to eager when they differ. Its forward still runs the ops the
+user's code calls (the cache removes their bookkeeping, not the calls).
 """
 from __future__ import annotations
 
+import argparse
+import gc
 import os
+import statistics
+import sys
+import time
+from typing import Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+if __package__ in (None, ""):            # run as a script: the repository root on the path
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import bench  # noqa: F401  (pins the thread pools before NumPy loads)
+import numpy as np
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import dagrad as torch  # noqa: E402
-from dagrad._tensor import Tensor  # noqa: E402
-from dagrad.autograd import engine  # noqa: E402
-from dagrad.autograd.graph import AccumulateGrad  # noqa: E402
-from dagrad.ops import _registry  # noqa: E402
+import dagrad
+from dagrad._tensor import Tensor
+from dagrad.autograd import engine
+from dagrad.autograd.graph import AccumulateGrad
+from dagrad.ops import _registry
 
 
 class Tape:
-    """Op calls as (kernel, argument spec, output slots); slots hold arrays."""
+    """Op calls as (kernel, argument plan, output slots); slots hold arrays."""
 
     def __init__(self) -> None:
         self.entries: list = []
@@ -44,6 +55,7 @@ class Tape:
         self.external: dict[int, np.ndarray] = {}
         self.grad_slots: dict[int, int] = {}  # id(leaf tensor) -> slot of its gradient
         self.nslots = 0
+        self.fwd_len = 0
 
     def _slot(self, arr: np.ndarray) -> int:
         s = self.slot_of.get(id(arr))
@@ -56,15 +68,15 @@ class Tape:
 
     def _spec(self, v: Any) -> tuple:
         if isinstance(v, Tensor):
-            return ("slot", self._slot(v._data))
+            return (1, self._slot(v._data))
         if isinstance(v, (list, tuple)) and any(isinstance(e, Tensor) for e in v):
-            return ("seq", type(v), tuple(self._spec(e) for e in v))
-        return ("const", v)
+            return (2, (type(v), tuple(self._spec(e) for e in v)))
+        return (0, v)
 
     # --- _registry observer
     def op_begin(self, op: Any, args: tuple, kwargs: dict) -> Any:
         vals = op._bind(args, kwargs) if (kwargs or len(args) != op.nparams) else list(args)
-        return op, [self._spec(v) for v in vals]
+        return op, tuple(self._spec(v) for v in vals)
 
     def op_end(self, token: Any, result: Any) -> None:
         op, spec = token
@@ -86,118 +98,226 @@ class Tape:
         pass
 
     # --- replay
-    def replay(self) -> list:
+    def start(self) -> list:
         vals: list = [None] * self.nslots
         for s, arr in self.external.items():
             vals[s] = arr
+        return vals
 
-        def resolve(spec: tuple) -> Any:
-            kind = spec[0]
-            if kind == "slot":
-                return vals[spec[1]]
-            if kind == "seq":
-                return spec[1](resolve(e) for e in spec[2])
-            return spec[1]
-        for kernel, spec, slots, multi in self.entries:
-            out = kernel(*[resolve(a) for a in spec])
+    def plan_frees(self, keep: set) -> None:
+        """After each entry, the slots no later entry reads (except ``keep``): the replay drops
+        them there, as eager code frees its temporaries (holding every slot to the end of the
+        step costs fresh memory, and page faults, on large arrays)."""
+        last: dict[int, int] = {}
+
+        def reads(kind: int, a: Any) -> list:
+            if kind == 1:
+                return [a]
+            if kind == 2:
+                return [s for e in a[1] for s in reads(*e)]
+            return []
+        for i, (_, spec, slots, _) in enumerate(self.entries):
+            for k, a in spec:
+                for s in reads(k, a):
+                    last[s] = i
+            for s in slots:
+                last.setdefault(s, i)
+        self.frees = [[] for _ in self.entries]
+        for s, i in last.items():
+            if s not in keep and s not in self.external:
+                self.frees[i].append(s)
+
+    def run(self, vals: list, lo: int, hi: int) -> None:
+        """Run entries [lo, hi) on the slots ``vals``."""
+        def resolve(kind: int, a: Any) -> Any:
+            if kind == 1:
+                return vals[a]
+            if kind == 2:
+                return a[0](resolve(*e) for e in a[1])
+            return a
+        frees = self.frees
+        for i in range(lo, hi):
+            kernel, spec, slots, multi = self.entries[i]
+            out = kernel(*[vals[a] if k == 1 else resolve(k, a) for k, a in spec])
             if multi:
                 for s, o in zip(slots, out, strict=True):
                     vals[s] = o
             else:
                 vals[slots[0]] = out
-        return vals
+            for s in frees[i]:
+                vals[s] = None
 
 
-def record(step_graph: Any, leaves: list) -> Tape:
+def record(loss_fn: Any) -> tuple[Tape, Any]:
+    """One eager forward and backward of ``loss_fn()`` on a tape; returns the tape and the loss.
+    The backward runs the dagrad formulas (observers switch the array-level ones off), so every
+    backward computation is an op call on the tape."""
     tape = Tape()
     _registry.set_observer(tape)
     engine.OBSERVERS.append(tape)
     try:
-        loss = step_graph()
+        loss = loss_fn()
+        tape.fwd_len = len(tape.entries)
         loss.backward()
     finally:
         _registry.set_observer(None)
         engine.OBSERVERS.remove(tape)
     tape.loss_slot = tape.slot_of[id(loss._data)]
-    tape.leaf_ids = [id(t) for t in leaves]
-    return tape
+    tape.plan_frees({tape.loss_slot, *tape.grad_slots.values()})
+    return tape, loss
+
+
+def _median_us(fn: Any, reps: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps * 1e6
+
+
+def _interleave(fns: dict, reps: int, samples: int) -> dict:
+    times: dict = {k: [] for k in fns}
+    gc.freeze()
+    try:
+        for _ in range(samples):
+            for name, fn in fns.items():
+                times[name].append(_median_us(fn, reps))
+    finally:
+        gc.unfreeze()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def _cases(mod: Any) -> dict:
+    out = {}
+    for backend in ("dagrad", "numpy", "torch"):
+        try:
+            c = mod.make(backend, False)
+        except Exception:  # noqa: BLE001  (torch not installed)
+            continue
+        c.setup()
+        c.reset()
+        out[backend] = c
+    return out
+
+
+def _check(tape: Tape, leaves: list, loss: Any) -> None:
+    """The replay reproduces the recorded step's loss and gradients bit for bit."""
+    vals = tape.start()
+    tape.run(vals, 0, len(tape.entries))
+    assert np.array_equal(vals[tape.loss_slot], loss._data)
+    for p in leaves:
+        assert np.array_equal(vals[tape.grad_slots[id(p)]], p.grad._data)
+
+
+def _sgd_replay(tape: Tape, params: list, lr: float) -> Any:
+    arrays = [(p._data, tape.grad_slots[id(p)]) for p in params]
+    n = len(tape.entries)
+
+    def step() -> None:
+        vals = tape.start()
+        tape.run(vals, 0, n)
+        for a, s in arrays:
+            a -= lr * vals[s]
+    return step
+
+
+def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
+                   samples: int) -> list:
+    cases = _cases(mod)
+    d = cases["dagrad"]
+    params = params_of(d)
+    for p in params:
+        p.grad = None
+    tape, loss = record(lambda: loss_of(d))
+    _check(tape, params, loss)
+    for p in params:
+        p.grad = None
+    fns = {"dagrad eager": d.step, "dagrad replay": _sgd_replay(tape, params, mod.LR),
+           "NumPy by hand": cases["numpy"].step}
+    if "torch" in cases:
+        fns["PyTorch eager"] = cases["torch"].step
+    res = _interleave(fns, reps, samples)
+    base = res["NumPy by hand"]
+    rows = [f"{name} ({mod.TITLE}): {len(tape.entries)} kernel calls on the tape, per step"]
+    for k, v in res.items():
+        extra = f"   {v / res['PyTorch eager']:5.2f}x PyTorch" if "PyTorch eager" in res else ""
+        rows.append(f"  {k:15s} {v:9.1f} us   {v / base:5.2f}x NumPy{extra}")
+    return rows
+
+
+def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples: int) -> list:
+    cases = _cases(mod)
+    d = cases["dagrad"]
+    leaves = leaves_of(d)
+    for p in leaves:
+        p.grad = None
+    tape, loss = record(lambda: loss_of(d))
+    _check(tape, leaves, loss)
+    n, f = len(tape.entries), tape.fwd_len
+
+    def replay() -> dict:
+        vals = tape.start()
+        t0 = time.perf_counter()
+        tape.run(vals, 0, f)
+        t1 = time.perf_counter()
+        tape.run(vals, f, n)
+        t2 = time.perf_counter()
+        return {"fwd_op": (t1 - t0) / mod.OPS, "bwd_node": (t2 - t1) / mod.OPS}
+
+    results: dict = {"dagrad eager": [], "dagrad replay": [], "NumPy by hand": []}
+    runners = {"dagrad eager": lambda: d.run(1), "dagrad replay": replay,
+               "NumPy by hand": lambda: cases["numpy"].run(1)}
+    if "torch" in cases:
+        results["PyTorch eager"] = []
+        runners["PyTorch eager"] = lambda: cases["torch"].run(1)
+    gc.freeze()
+    try:
+        for _ in range(samples):
+            for k, fn in runners.items():
+                if k != "dagrad replay":
+                    cases_k = {"dagrad eager": d, "NumPy by hand": cases["numpy"],
+                               "PyTorch eager": cases.get("torch")}[k]
+                    cases_k.reset()
+                results[k].append(fn())
+    finally:
+        gc.unfreeze()
+    med = {k: {m: statistics.median(r[m] for r in v) * 1e6 for m in ("fwd_op", "bwd_node")}
+           for k, v in results.items()}
+    rows = [f"{name} ({mod.TITLE}): {f} forward and {n - f} backward kernel calls on the tape, "
+            f"per op of {mod.OPS}"]
+    for k, v in med.items():
+        ratio = ""
+        if "PyTorch eager" in med:
+            t = med["PyTorch eager"]
+            ratio = (f"   fwd {v['fwd_op'] / t['fwd_op']:5.2f}x, "
+                     f"bwd {v['bwd_node'] / t['bwd_node']:5.2f}x PyTorch")
+        rows.append(f"  {k:15s} fwd {v['fwd_op']:6.2f} us  bwd {v['bwd_node']:6.2f} us{ratio}")
+    return rows
 
 
 def main() -> None:
-    r = np.random.default_rng(0)
-    xn = r.standard_normal((64, 1000)).astype(np.float32)
-    yn = r.standard_normal((64, 10)).astype(np.float32)
-    w1n0 = r.standard_normal((1000, 100)).astype(np.float32)
-    w2n0 = r.standard_normal((100, 10)).astype(np.float32)
-    lr = np.float32(1e-6)
-    x, y = torch.tensor(xn), torch.tensor(yn)
-    w1 = torch.tensor(w1n0.copy(), requires_grad=True)
-    w2 = torch.tensor(w2n0.copy(), requires_grad=True)
-
-    def graph():
-        return (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
-
-    def eager():
-        loss = graph()
-        loss.backward()
-        with torch.no_grad():
-            for w in (w1, w2):
-                w -= lr * w.grad
-                w.grad = None
-        return loss
-
-    tape = record(graph, [w1, w2])
-    w1.grad = w2.grad = None
-    s1, s2 = tape.grad_slots[id(w1)], tape.grad_slots[id(w2)]
-    a1, a2 = w1._data, w2._data
-
-    def replayed_step():
-        vals = tape.replay()
-        np.subtract(a1, lr * vals[s1], out=a1)
-        np.subtract(a2, lr * vals[s2], out=a2)
-        return vals[tape.loss_slot]
-
-    w1n, w2n = w1n0.copy(), w2n0.copy()
-
-    def numpy_step():
-        h = xn.dot(w1n)
-        h_relu = np.maximum(h, 0)
-        diff = h_relu.dot(w2n) - yn
-        loss = np.square(diff).sum()
-        g = 2.0 * diff
-        gw2 = h_relu.T.dot(g)
-        gh = g.dot(w2n.T)
-        gh[h < 0] = 0
-        gw1 = xn.T.dot(gh)
-        np.subtract(w1n, lr * gw1, out=w1n)
-        np.subtract(w2n, lr * gw2, out=w2n)
-        return loss
-
-    # correctness: the three agree step by step
-    for _ in range(3):
-        le = float(eager())
-    a1[...] = w1n0
-    a2[...] = w2n0
-    lr_ = [float(replayed_step()) for _ in range(3)]
-    ln = [float(numpy_step()) for _ in range(3)]
-    assert np.allclose(lr_, ln, rtol=1e-4), (lr_, ln)
-    assert np.allclose(a1, w1n, rtol=1e-4, atol=1e-6)
-    _ = le
-
-    times: dict[str, list] = {"dagrad eager": [], "dagrad replay": [], "NumPy by hand": []}
-    fns = {"dagrad eager": eager, "dagrad replay": replayed_step, "NumPy by hand": numpy_step}
-    for _ in range(15):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(50):
-                fn()
-            times[name].append((time.perf_counter() - t0) / 50)
-    base = statistics.median(times["NumPy by hand"])
-    print(f"B1 (two-layer net step), {len(tape.entries)} kernel calls on the tape; medians, "
-          "1 thread")
-    for name, ts in times.items():
-        m = statistics.median(ts)
-        print(f"  {name:15s} {m * 1e6:8.1f} us   {m / base:5.2f}x NumPy")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default="B1,B2,B3,B6")
+    ap.add_argument("--samples", type=int, default=11)
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    from bench import b1_two_layer, b2_op_overhead, b3_mlp, b6_scalar_graph
+    out = []
+    if "B1" in only:
+        out += step_benchmark(
+            "B1", b1_two_layer,
+            lambda c: (c.x.mm(c.w1).clamp(min=0).mm(c.w2) - c.y).pow(2).sum(),
+            lambda c: [c.w1, c.w2], reps=40, samples=args.samples)
+    if "B3" in only:
+        out += step_benchmark("B3", b3_mlp, lambda c: c.loss(), lambda c: c.flat, reps=10,
+                              samples=args.samples)
+    if "B2" in only:
+        out += per_op_benchmark("B2", b2_op_overhead, lambda c: c.forward().sum(),
+                                lambda c: [c.x, c.y, c.z], samples=args.samples)
+    if "B6" in only:
+        out += per_op_benchmark("B6", b6_scalar_graph, lambda c: c.forward(),
+                                lambda c: c.params, samples=max(3, args.samples // 2))
+    print(f"graph-replay prototype (dagrad {dagrad.__version__}); medians, 1 thread, interleaved")
+    print("\n".join(out))
 
 
 if __name__ == "__main__":
