@@ -622,7 +622,6 @@ def _np_to_dtype(dt: np.dtype) -> Any:
 
 
 def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
-    from dagrad import ops
     gs = g._data.shape
     lead = len(gs) - len(shape)
     ok = lead >= 0 and all(s == 1 or s == t for s, t in zip(shape, gs[lead:], strict=True))
@@ -637,6 +636,7 @@ def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
         if dims:
             a = np.sum(a, axis=dims, keepdims=True, dtype=a.dtype)
         return Tensor._make(a.reshape(shape) if lead else a)
+    from dagrad import ops
     if dims:
         g = ops.sum(g, dims, keepdim=True)
     if lead:
