@@ -791,3 +791,46 @@ def test_parameters_vector_round_trip() -> None:
     assert m.bias.tolist() == [6.0, 7.0]
     with pytest.raises(TypeError, match="expected dagrad.Tensor, but got: list"):
         nn.utils.vector_to_parameters([1.0], m.parameters())
+
+
+# --------------------------------------------------------------------- Note [Gradient layout]
+def test_linear_weight_gradient_arrives_in_the_weights_layout_and_is_exact() -> None:
+    rng = np.random.default_rng(11)
+    x = dagrad.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    w = dagrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = dagrad.tensor(rng.standard_normal(3), requires_grad=True)
+    out = F.linear(x, w, b)
+    g = rng.standard_normal((5, 3))
+    out.backward(dagrad.tensor(g))
+    assert w.grad._data.flags.c_contiguous and b.grad._data.flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), g.T @ x.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(x.grad.numpy(), g @ w.detach().numpy(), rtol=1e-14)
+    np.testing.assert_array_equal(b.grad.numpy(), g.sum(0))
+    # the transposed branch of addmm's mat2 formula, to second order
+    assert gradcheck(F.linear, (x, w, b))
+    assert gradgradcheck(F.linear, (x, w, b))
+    assert gradgradcheck(lambda x, w: dagrad.addmm(b.detach(), x, w.t(), alpha=0.5), (x, w))
+
+
+def test_linear_weight_gradient_is_kept_without_a_copy_but_never_aliases_user_memory() -> None:
+    # as PyTorch: the gradient a weight hook sees (a view) becomes .grad without a copy
+    rng = np.random.default_rng(12)
+    x = dagrad.tensor(rng.standard_normal((5, 4)))
+    w = dagrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append((g._base is not None, g._data.ctypes.data)))
+    F.linear(x, w).sum().backward()
+    assert seen[0][0] and w.grad._base is None
+    assert w.grad._data.ctypes.data == seen[0][1]
+    # a gradient the user still holds is copied, whatever its layout
+    m = dagrad.tensor(rng.standard_normal((3, 4)))
+    w.grad = None
+    w.t().backward(m.t())
+    before = m.numpy().copy()
+    m.add_(1.0)
+    np.testing.assert_array_equal(w.grad.numpy(), before)
+    kept = []
+    w.grad = None
+    w.register_hook(lambda g: kept.append(g))        # a hook keeps the gradient tensor alive
+    F.linear(x, w).sum().backward()
+    assert not np.shares_memory(w.grad._data, kept[0]._data)

@@ -634,8 +634,10 @@ def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
     if not g._rg and a.dtype.kind in "fc":
         # Nothing to record: the same sum as ops.sum's kernel, without the dispatch
         if dims:
-            a = np.sum(a, axis=dims, keepdims=True, dtype=a.dtype)
-        return Tensor._make(a.reshape(shape) if lead else a)
+            # without keepdims when only leading dims go (a bias's gradient): no reshaped view,
+            # so AccumulateGrad can keep the array without a copy
+            a = np.sum(a, axis=dims, keepdims=len(dims) != lead, dtype=a.dtype)
+        return Tensor._make(a.reshape(shape) if a.shape != shape else a)
     from dagrad import ops
     if dims:
         g = ops.sum(g, dims, keepdim=True)
@@ -651,6 +653,33 @@ def _can_steal(g: Tensor) -> bool:
     a = g._data
     return (a.base is None and _getrefcount(a) <= 3 and _getrefcount(g) <= 4
             and a.flags.writeable and a.flags.c_contiguous)
+
+
+def _whole_view_base(g: Tensor, var: Tensor) -> np.ndarray | None:
+    """The array under ``g`` when ``g`` is a C-ordered view of all of it and only the engine's
+    gradient tensors hold it: the transpose of a transposed product, as a Linear weight's
+    gradient arrives (Note [Gradient layout]). PyTorch keeps that gradient without a copy too.
+    References counted: g's are the engine's list, _accumulate's and this function's arguments
+    and getrefcount's; the base tensor's (``g._base``), ``g._base``, ``gb`` and getrefcount's;
+    each array's, the slot or ``.base`` pointing at it, the local name and getrefcount's."""
+    a = g._data
+    b = a.base
+    gb = g._base
+    if b is None or gb is None or b.base is not None or type(b) is not np.ndarray:
+        return None
+    f = gb._data
+    if f is not b and f.base is not b:
+        return None
+    if not (a.flags.c_contiguous and b.flags.c_contiguous and b.flags.writeable
+            and a.shape == b.shape and b.dtype == var._data.dtype):
+        return None
+    if _getrefcount(g) > 4 or _getrefcount(gb) > 3 or _getrefcount(a) > 3:
+        return None
+    if f is b:
+        ok = _getrefcount(b) <= 5                    # a.base, gb._data, `b`, `f`, the argument
+    else:
+        ok = _getrefcount(f) <= 3 and _getrefcount(b) <= 4   # a.base, f.base, `b`, argument
+    return b if ok else None
 
 
 def _leaf_hooks(var: Tensor, g: Tensor) -> Tensor:
@@ -677,6 +706,8 @@ def _accumulate(acc: AccumulateGrad, g: Tensor, create_graph: bool) -> None:
             var._grad = ops._copy_backwards(g)
         elif g.grad_fn is None and _can_steal(g):
             var._grad = g
+        elif g.grad_fn is None and (b := _whole_view_base(g, var)) is not None:
+            var._grad = Tensor._make(b)
         else:
             var._grad = Tensor._make(np.array(g._data, dtype=var._data.dtype, order="C"))
     elif create_graph or old._rg:

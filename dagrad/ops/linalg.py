@@ -62,12 +62,41 @@ def mv(self, vec):
     return self @ vec
 
 
+# Note [Gradient layout]
+# A matrix product's second operand is often a transposed view of a parameter: ``F.linear``
+# records ``addmm(bias, input, weight.t())`` (or ``input @ weight.t()``), and its gradient passes
+# through TBackward0 to the weight's AccumulateGrad. Computed as ``mat1^T @ grad`` it reaches the
+# weight transposed (F-ordered), and AccumulateGrad must copy it into the weight's layout (the
+# layout contract), a transposing copy of the whole weight every step. So the gradient of a
+# transposed operand is computed transposed, ``(grad^T @ mat1)^T``: the same products, arriving
+# at the weight C-ordered, where AccumulateGrad keeps it without a copy (PyTorch's
+# mm_mat2_backward makes the same choice).
+
+
+def f_ordered(a) -> bool:
+    """A 2-D tensor or array that is a transposed (F-ordered, not C-ordered) layout."""
+    d = a._data if isinstance(a, Tensor) else a
+    return d.ndim == 2 and d.flags.f_contiguous and not d.flags.c_contiguous
+
+
+def _mm_mat2(grad, self, mat2):
+    if f_ordered(mat2):                     # Note [Gradient layout]
+        return transpose(mm(transpose(grad, 0, 1), conj(self)), 0, 1)
+    return mm(conj(transpose(self, 0, 1)), grad)
+
+
+def _mm_mat2_np(grad, self, mat2):
+    if f_ordered(mat2):
+        return np.matmul(grad.T, self).T
+    return np.matmul(self.T, grad)
+
+
 @defop(node="MmBackward0", grads={
     "self": lambda grad, mat2: mm(grad, conj(transpose(mat2, 0, 1))),
-    "mat2": lambda grad, self: mm(conj(transpose(self, 0, 1)), grad),
+    "mat2": _mm_mat2,
 }, np_grads={
     "self": lambda grad, mat2: np.matmul(grad, mat2.T),
-    "mat2": lambda grad, self: np.matmul(self.T, grad),
+    "mat2": _mm_mat2_np,
 })
 def mm(self, mat2):
     """Matrix product of (n, m) and (m, p) -> (n, p).

@@ -16,11 +16,13 @@ import math
 import numpy as np
 
 from dagrad import _dtypes
+from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
 from dagrad.ops._registry import defop
-from dagrad.ops.linalg import mm
-from dagrad.ops.pointwise import _conj, abs, clamp, exp, gt, log, lt, sigmoid, tanh, where
+from dagrad.ops.linalg import f_ordered, mm
+from dagrad.ops.pointwise import (_alpha_np, _conj, abs, clamp, exp, gt, log, lt, sigmoid, tanh,
+                                  where)
 from dagrad.ops.shape import t
 
 _SQRT_2 = math.sqrt(2.0)
@@ -44,11 +46,28 @@ def _as_float(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- linear
 
 
+def _addmm_mat2(grad, mat1, mat2, alpha):
+    if f_ordered(mat2):                     # Note [Gradient layout] (linalg.py)
+        return _scaled(t(mm(t(grad), _conj(mat1))), _conj(alpha))
+    return _scaled(mm(_conj(t(mat1)), grad), _conj(alpha))
+
+
+def _addmm_mat1_np(grad, mat2, alpha):
+    return _alpha_np(np.matmul(grad, mat2.T), alpha)
+
+
+def _addmm_mat2_np(grad, mat1, mat2, alpha):
+    if f_ordered(mat2):
+        return _alpha_np(np.matmul(grad.T, mat1).T, alpha)
+    return _alpha_np(np.matmul(mat1.T, grad), alpha)
+
+
 @defop(node="AddmmBackward0", promote="common", grads={
     "self": lambda grad, beta: grad if beta == 1 else grad * _conj(beta),
     "mat1": lambda grad, mat2, alpha: _scaled(mm(grad, _conj(t(mat2))), _conj(alpha)),
-    "mat2": lambda grad, mat1, alpha: _scaled(mm(_conj(t(mat1)), grad), _conj(alpha)),
-})
+    "mat2": _addmm_mat2,
+}, np_grads={"self": lambda grad, beta: _alpha_np(grad, beta), "mat1": _addmm_mat1_np,
+             "mat2": _addmm_mat2_np})
 def addmm(self, mat1, mat2, beta=1, alpha=1):
     """``beta * self + alpha * (mat1 @ mat2)``; ``self`` broadcasts to (n, p). Same as
     ``torch.addmm``; ``F.linear`` with a bias on 2-D input records it.
@@ -64,12 +83,13 @@ def addmm(self, mat1, mat2, beta=1, alpha=1):
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
                            f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
-    prod = mat1 @ mat2
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        return np.broadcast_to(np.zeros((), prod.dtype), prod.shape) + prod
-    return (self if beta == 1 else self * beta) + prod
+    with QUIET:                 # PyTorch never warns on inf * 0 inside a product
+        prod = mat1 @ mat2
+        if alpha != 1:
+            prod = prod * alpha
+        if beta == 0:
+            return np.broadcast_to(np.zeros((), prod.dtype), prod.shape) + prod
+        return (self if beta == 1 else self * beta) + prod
 
 
 def _scaled(g: Tensor, alpha: object) -> Tensor:
