@@ -220,17 +220,23 @@ def _sgd_replay(tape: Tape, params: list, lr: float) -> Any:
     return step
 
 
-def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
-                   samples: int) -> list:
+def _recorded(mod: Any, loss_of: Any, leaves_of: Any) -> tuple:
+    """The benchmark's cases, its dagrad case's leaves, and one checked recording of its step."""
     cases = _cases(mod)
     d = cases["dagrad"]
-    params = params_of(d)
-    for p in params:
+    leaves = leaves_of(d)
+    for p in leaves:
         p.grad = None
     tape, loss = record(lambda: loss_of(d))
-    _check(tape, params, loss)
-    for p in params:
+    _check(tape, leaves, loss)
+    for p in leaves:
         p.grad = None
+    return cases, d, leaves, tape
+
+
+def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
+                   samples: int) -> list:
+    cases, d, params, tape = _recorded(mod, loss_of, params_of)
     fns = {"dagrad eager": d.step, "dagrad replay": _sgd_replay(tape, params, mod.LR),
            "NumPy by hand": cases["numpy"].step}
     if "torch" in cases:
@@ -245,13 +251,7 @@ def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
 
 
 def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples: int) -> list:
-    cases = _cases(mod)
-    d = cases["dagrad"]
-    leaves = leaves_of(d)
-    for p in leaves:
-        p.grad = None
-    tape, loss = record(lambda: loss_of(d))
-    _check(tape, leaves, loss)
+    cases, d, _, tape = _recorded(mod, loss_of, leaves_of)
     n, f = len(tape.entries), tape.fwd_len
 
     def replay() -> dict:
