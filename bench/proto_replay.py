@@ -1,6 +1,6 @@
 """Prototype for issue 8: a graph cache. Record a step's kernel calls once, then replay them.
 
-    python -m bench.proto_replay              # B1, B2, B3, B6; about a minute
+    python -m bench.proto_replay              # B1, B2, B3, B6; about 15 s
     python -m bench.proto_replay --only B2,B6
 
 What it measures: how much of dagrad's gap to hand-written NumPy (and to PyTorch) is bookkeeping
@@ -15,6 +15,9 @@ tensor or engine is involved. The table compares, interleaved, one thread, media
 
   - dagrad eager: the benchmark's own dagrad code (``bench/b*.py``);
   - dagrad replay: the tape, plus the same SGD update on the arrays;
+  - replay, arrays: a second tape whose backward is taken at array level instead, node by node
+    (each node's array-level formulas, Note [Array-level formulas]; the engine's gradient sums;
+    AccumulateGrad's copies), around a plain backward (``record_arrays``);
   - NumPy by hand: the benchmark's hand-written NumPy version;
   - PyTorch eager, when installed.
 
@@ -31,6 +34,7 @@ import os
 import statistics
 import sys
 import time
+import weakref
 from typing import Any
 
 if __package__ in (None, ""):            # run as a script: the repository root on the path
@@ -167,6 +171,161 @@ def record(loss_fn: Any) -> tuple[Tape, Any]:
     return tape, loss
 
 
+# --- the backward at array level: the nodes' array formulas (Note [Array-level formulas]) and
+# the engine's gradient sums, recorded around a plain backward
+class _NodeKernel:
+    """One backward node as a tape kernel: its array formulas on the recorded arguments, each
+    result summed to its input's shape as the engine's _sum_to does."""
+
+    def __init__(self, plan: tuple, names: tuple, shapes: tuple) -> None:
+        self.plan, self.names, self.shapes = plan, names, shapes
+
+    def __call__(self, *args: Any) -> tuple:
+        d = dict(zip(self.names, args, strict=True))
+        outs = []
+        for (fn, get, one), shape in zip(self.plan, self.shapes, strict=True):
+            if shape is None:
+                continue
+            r = fn(get(d)) if one else fn(*get(d))
+            if type(r) is not np.ndarray:
+                r = np.asarray(r)
+            if r.shape != shape:
+                lead = r.ndim - len(shape)
+                dims = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape)
+                                                  if n == 1 and r.shape[lead + k] != 1)
+                r = np.sum(r, axis=dims, keepdims=len(dims) != lead, dtype=r.dtype)
+                r = r.reshape(shape) if r.shape != shape else r
+            outs.append(r)
+        return tuple(outs)
+
+
+class _Wrap:
+    """Stands in for a node class's ``_np`` (an op's ``np_apply``) while recording."""
+
+    def __init__(self, tape: Tape, op: Any, orig: Any) -> None:
+        self.tape, self.op, self.orig = tape, op, orig
+
+    def __call__(self, node: Any, grads: list) -> Any:
+        out = self.orig(node, grads)
+        tape = self.tape
+        if out is None:
+            tape.broken = f"{node.name()} fell back to the dagrad formulas"
+            return out
+        names, spec = ["grad"], [(1, _bslot(tape, grads[0]._data))]
+        for k, v in node._saved.items():
+            if type(v).__name__ == "SavedTensor":
+                arr = v.tensor._data if v.tensor is not None else v.data
+                names.append(k)
+                spec.append((1, _bslot(tape, arr)))
+            else:
+                names.append(k)
+                spec.append((0, v))
+        shapes, slots = [], []
+        for (nxt, _), m, r in zip(node.next_functions, node._meta, out, strict=True):
+            if nxt is None or r is None:
+                shapes.append(None)
+                continue
+            shapes.append(m[0])
+            slots.append(_bslot(tape, r._data, new=True))
+        kernel = _NodeKernel(self.op.np_plan, tuple(names), tuple(shapes))
+        tape.entries.append((kernel, tuple(spec), tuple(slots), True))
+        return out
+
+
+def _bslot(tape: Tape, arr: np.ndarray, new: bool = False) -> int:
+    """The slot of an array the backward produced, held weakly (a strong reference would stop
+    AccumulateGrad from keeping it, and the engine from summing into it); ids of dead arrays
+    are not trusted. Otherwise the forward's slot (or a new external one). ``new``: a formula's
+    result, a new slot unless it is an array already seen (a pass-through gradient)."""
+    ent = tape.weak.get(id(arr))
+    if ent is not None and ent[1]() is arr:
+        return ent[0]
+    if not new:
+        return tape._slot(arr)
+    s = tape.nslots
+    tape.nslots += 1
+    tape.weak[id(arr)] = (s, weakref.ref(arr))
+    return s
+
+
+def _copy(a: np.ndarray) -> np.ndarray:
+    return np.array(a, order="C")
+
+
+def _inplace_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    np.add(a, b, out=a)
+    return a
+
+
+def record_arrays(loss_fn: Any, leaves: list) -> tuple[Tape, Any]:
+    """Like ``record``, but the backward is the plain one (array-level formulas, the engine's
+    in-place gradient sums), taken node by node. ``tape.broken`` says why it cannot replay."""
+    from dagrad.autograd import graph
+    tape = Tape()
+    tape.broken = None
+    tape.weak = {}
+    _registry.set_observer(tape)
+    try:
+        loss = loss_fn()
+    finally:
+        _registry.set_observer(None)
+    tape.fwd_len = len(tape.entries)
+    patched = []
+    for cls in graph._NODE_CLASSES.values():
+        np_fn = cls.__dict__.get("_np")
+        if np_fn is not None:
+            patched.append((cls, np_fn))
+            cls._np = _Wrap(tape, cls._op, np_fn)
+    add_into, sum_arrays = engine._add_into, engine._sum_arrays
+
+    def rec_add_into(a: np.ndarray, b: np.ndarray) -> bool:
+        done = add_into(a, b)
+        if done:
+            sa, sb = _bslot(tape, a), _bslot(tape, b)
+            if sa in tape.external:
+                tape.broken = "an in-place sum into an array the step does not produce"
+            tape.entries.append((_inplace_add, ((1, sa), (1, sb)), (sa,), False))
+        return done
+
+    def rec_sum_arrays(a: np.ndarray, b: np.ndarray) -> Any:
+        r = sum_arrays(a, b)
+        if r is not None:
+            spec = ((1, _bslot(tape, a)), (1, _bslot(tape, b)))
+            tape.entries.append((np.add, spec, (_bslot(tape, r._data, new=True),), False))
+        return r
+    accumulate = engine._accumulate
+
+    def rec_accumulate(acc: Any, g: Any, create_graph: bool) -> None:
+        var = acc.variable
+        first = var._grad is None
+        accumulate(acc, g, create_graph)
+        if not first:
+            tape.broken = "a gradient accumulated into an existing .grad"
+        elif var._grad._data is not g._data:           # AccumulateGrad copied it
+            src = _bslot(tape, g._data)
+            tape.entries.append((_copy, ((1, src),), (_bslot(tape, var._grad._data, new=True),),
+                                 False))
+    engine._add_into, engine._sum_arrays = rec_add_into, rec_sum_arrays
+    engine._accumulate = rec_accumulate
+    try:
+        loss.backward()
+    finally:
+        engine._add_into, engine._sum_arrays = add_into, sum_arrays
+        engine._accumulate = accumulate
+        for cls, np_fn in patched:
+            cls._np = np_fn
+    for p in leaves:
+        ent = tape.weak.get(id(p.grad._data))
+        s = ent[0] if ent is not None and ent[1]() is p.grad._data else None
+        if s is None:
+            tape.broken = tape.broken or "a leaf's gradient is a copy the tape does not make"
+        else:
+            tape.grad_slots[id(p)] = s
+    tape.loss_slot = tape.slot_of[id(loss._data)]
+    tape.plan_frees({tape.loss_slot, *tape.grad_slots.values()})
+    return tape, loss
+
+
 def _median_us(fn: Any, reps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(reps):
@@ -221,29 +380,43 @@ def _sgd_replay(tape: Tape, params: list, lr: float) -> Any:
 
 
 def _recorded(mod: Any, loss_of: Any, leaves_of: Any) -> tuple:
-    """The benchmark's cases, its dagrad case's leaves, and one checked recording of its step."""
+    """The benchmark's cases, its dagrad case's leaves, and two checked recordings of its step:
+    the backward as the dagrad formulas' op calls, and at array level (None where it cannot
+    be replayed, with the reason printed)."""
     cases = _cases(mod)
     d = cases["dagrad"]
     leaves = leaves_of(d)
+    tapes = []
+    for rec in (lambda: record(lambda: loss_of(d)), lambda: record_arrays(lambda: loss_of(d),
+                                                                           leaves)):
+        for p in leaves:
+            p.grad = None
+        tape, loss = rec()
+        if getattr(tape, "broken", None):
+            print(f"{mod.NAME}: no array-level replay: {tape.broken}")
+            tapes.append(None)
+            continue
+        _check(tape, leaves, loss)
+        tapes.append(tape)
     for p in leaves:
         p.grad = None
-    tape, loss = record(lambda: loss_of(d))
-    _check(tape, leaves, loss)
-    for p in leaves:
-        p.grad = None
-    return cases, d, leaves, tape
+    return cases, d, leaves, tapes
 
 
 def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
                    samples: int) -> list:
-    cases, d, params, tape = _recorded(mod, loss_of, params_of)
-    fns = {"dagrad eager": d.step, "dagrad replay": _sgd_replay(tape, params, mod.LR),
-           "NumPy by hand": cases["numpy"].step}
+    cases, d, params, (tape, arr_tape) = _recorded(mod, loss_of, params_of)
+    fns = {"dagrad eager": d.step, "dagrad replay": _sgd_replay(tape, params, mod.LR)}
+    if arr_tape is not None:
+        fns["replay, arrays"] = _sgd_replay(arr_tape, params, mod.LR)
+    fns["NumPy by hand"] = cases["numpy"].step
     if "torch" in cases:
         fns["PyTorch eager"] = cases["torch"].step
     res = _interleave(fns, reps, samples)
     base = res["NumPy by hand"]
-    rows = [f"{name} ({mod.TITLE}): {len(tape.entries)} kernel calls on the tape, per step"]
+    rows = [f"{name} ({mod.TITLE}): {len(tape.entries)} kernel calls on the tape"
+            + (f" ({len(arr_tape.entries)} at array level)" if arr_tape is not None else "")
+            + ", per step"]
     for k, v in res.items():
         extra = f"   {v / res['PyTorch eager']:5.2f}x PyTorch" if "PyTorch eager" in res else ""
         rows.append(f"  {k:15s} {v:9.1f} us   {v / base:5.2f}x NumPy{extra}")
@@ -251,21 +424,25 @@ def step_benchmark(name: str, mod: Any, loss_of: Any, params_of: Any, reps: int,
 
 
 def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples: int) -> list:
-    cases, d, _, tape = _recorded(mod, loss_of, leaves_of)
+    cases, d, _, (tape, arr_tape) = _recorded(mod, loss_of, leaves_of)
     n, f = len(tape.entries), tape.fwd_len
 
-    def replay() -> dict:
-        vals = tape.start()
-        t0 = time.perf_counter()
-        tape.run(vals, 0, f)
-        t1 = time.perf_counter()
-        tape.run(vals, f, n)
-        t2 = time.perf_counter()
-        return {"fwd_op": (t1 - t0) / mod.OPS, "bwd_node": (t2 - t1) / mod.OPS}
+    def replayer(tp: Tape) -> Any:
+        def replay() -> dict:
+            vals = tp.start()
+            t0 = time.perf_counter()
+            tp.run(vals, 0, tp.fwd_len)
+            t1 = time.perf_counter()
+            tp.run(vals, tp.fwd_len, len(tp.entries))
+            t2 = time.perf_counter()
+            return {"fwd_op": (t1 - t0) / mod.OPS, "bwd_node": (t2 - t1) / mod.OPS}
+        return replay
 
-    results: dict = {"dagrad eager": [], "dagrad replay": [], "NumPy by hand": []}
-    runners = {"dagrad eager": lambda: d.run(1), "dagrad replay": replay,
-               "NumPy by hand": lambda: cases["numpy"].run(1)}
+    runners = {"dagrad eager": lambda: d.run(1), "dagrad replay": replayer(tape)}
+    if arr_tape is not None:
+        runners["replay, arrays"] = replayer(arr_tape)
+    runners["NumPy by hand"] = lambda: cases["numpy"].run(1)
+    results: dict = {k: [] for k in runners}
     if "torch" in cases:
         results["PyTorch eager"] = []
         runners["PyTorch eager"] = lambda: cases["torch"].run(1)
@@ -273,7 +450,7 @@ def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples:
     try:
         for _ in range(samples):
             for k, fn in runners.items():
-                if k != "dagrad replay":
+                if not k.startswith(("dagrad replay", "replay")):
                     cases_k = {"dagrad eager": d, "NumPy by hand": cases["numpy"],
                                "PyTorch eager": cases.get("torch")}[k]
                     cases_k.reset()
@@ -282,8 +459,9 @@ def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples:
         gc.unfreeze()
     med = {k: {m: statistics.median(r[m] for r in v) * 1e6 for m in ("fwd_op", "bwd_node")}
            for k, v in results.items()}
-    rows = [f"{name} ({mod.TITLE}): {f} forward and {n - f} backward kernel calls on the tape, "
-            f"per op of {mod.OPS}"]
+    rows = [f"{name} ({mod.TITLE}): {f} forward and {n - f} backward kernel calls on the tape"
+            + (f" ({len(arr_tape.entries) - f} at array level)" if arr_tape is not None else "")
+            + f", per op of {mod.OPS}"]
     for k, v in med.items():
         ratio = ""
         if "PyTorch eager" in med:
