@@ -444,3 +444,30 @@ def test_gradient_of_repeated_input() -> None:
     xr = x.detach().numpy().astype(np.float64)
     expect = 5 * xr ** 4 + 4 * xr ** 3 + 3 * xr ** 2 + 2 * xr + 1
     assert np.allclose(x.grad._data, expect)
+
+
+def test_one_errstate_switch_leaves_user_code_the_callers_numpy_error_state() -> None:
+    # Note [One errstate switch]: array-level formulas run with NumPy's warnings off, switched
+    # once for a run of such nodes; a custom Function's backward and hooks in between, and the
+    # code after backward, see the caller's error state
+    seen = {}
+
+    class Probe(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            seen["function"] = np.geterr()["divide"]
+            return g
+
+    x = torch.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    with np.errstate(divide="raise", invalid="raise"):
+        y = (Probe.apply(x * 3.0) / x).exp()      # 1/0 in DivBackward0's array formulas
+        y.register_hook(lambda g: seen.__setitem__("hook", np.geterr()["divide"]))
+        x.register_hook(lambda g: seen.__setitem__("leaf hook", np.geterr()["divide"]))
+        y.sum().backward()                        # raises FloatingPointError if not quiet
+        seen["after"] = np.geterr()["divide"]
+    assert seen == {"function": "raise", "hook": "raise", "leaf hook": "raise", "after": "raise"}
+    assert not np.isfinite(x.grad.numpy()[1])

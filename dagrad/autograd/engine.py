@@ -278,6 +278,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
     simple = not captures and needed is None
     fast_acc = simple and not observers and accumulate and not create_graph
     pending: list = []  # Note [Next node without the heap]: run these first, last one first
+    quiet = None        # Note [One errstate switch]: NumPy's warnings off while this is a token
     try:
         while True:
             if pending:
@@ -288,8 +289,11 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 break
             grads = buffers.pop(fn)
             hk = fn._hk
-            if hk is not None and (hk.tensor_pre or hk.retain):
-                _tensor_hooks(hk, grads)
+            if hk is not None:
+                if quiet is not None:
+                    quiet = _quiet_off(quiet)
+                if hk.tensor_pre or hk.retain:
+                    _tensor_hooks(hk, grads)
             if type(fn) is AccumulateGrad:
                 g = grads[0]
                 if fast_acc and hk is None and g is not None and g.grad_fn is None:
@@ -306,6 +310,8 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                             continue
                         a = None
                 g = None
+                if quiet is not None:
+                    quiet = _quiet_off(quiet)
                 if grads[0] is not None and fn.variable._extra:
                     grads[0] = _leaf_hooks(fn.variable, grads[0])
                 grads = _before_run(fn, grads, hk, captures, captured, needed)
@@ -331,8 +337,15 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
             elif plain:
                 # Note [Array-level formulas]: the op's NumPy formulas when they apply
                 np_fn = fn._np if np_ok and hk is None else None
-                in_grads = np_fn(fn, grads) if np_fn is not None else None
+                if np_fn is not None:
+                    if quiet is None:
+                        quiet = _quiet_on()
+                    in_grads = np_fn(fn, grads)
+                else:
+                    in_grads = None
                 if in_grads is None:
+                    if quiet is not None:
+                        quiet = _quiet_off(quiet)
                     in_grads = _validate(fn, fn.apply(grads))
             elif observers:
                 tokens = [o.node_begin(fn, grads) for o in observers]
@@ -421,9 +434,31 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
             elif ready is not None:
                 pending.append(ready)
     finally:
+        if quiet is not None:
+            _quiet_off(quiet)
         STATE.grad = prev_grad
         TASKS.tasks = TASKS.tasks[:-1]
     return captured
+
+
+# Note [One errstate switch]
+# Array-level formulas run with NumPy's warnings off (PyTorch never warns on 1/0 in backward).
+# Switching NumPy's error state costs two context-variable calls; the engine switches it once for
+# a run of nodes with array-level formulas rather than once per node, and back before anything
+# else runs: a node with hooks, an AccumulateGrad that is not a plain steal, dagrad formulas or a
+# custom Function's backward, which see the caller's error state as before.
+def _quiet_on() -> Any:
+    if _quiet_set is not None:
+        return _quiet_set(_QUIET_STATE)
+    QUIET.__enter__()
+    return QUIET
+
+
+def _quiet_off(token: Any) -> None:
+    if token is QUIET:
+        QUIET.__exit__()
+    else:
+        _quiet_reset(token)
 
 
 # Note [Next node without the heap]

@@ -196,7 +196,7 @@ class Node:
     # Subclasses created by the op registry set these.
     _op: Any = None
     _num_outputs = 1
-    _np: Any = None     # the op's np_apply when it has array-level formulas (the engine's)
+    _np: Any = None     # the op's np_apply_quiet when it has array-level formulas (the engine's)
     _keep_mode: Any = None  # OpNode: what _release keeps (the engine inlines it): see there
 
     def __init__(self) -> None:
@@ -385,7 +385,7 @@ def node_class(name: str, op: Any = None, num_outputs: int = 1) -> type:
     key = (name, id(op))
     cls = _NODE_CLASSES.get(key)
     if cls is None:
-        np_fn = op.np_apply if op is not None and op.np_plan is not None else None
+        np_fn = op.np_apply_quiet if op is not None and op.np_plan is not None else None
         # `_op` is a descriptor (ops are Tensor methods): the hot paths read plain attributes
         cls = type(name, (OpNode,), {
             "__slots__": (), "_op": op, "_num_outputs": num_outputs, "_np": np_fn,

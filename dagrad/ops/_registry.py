@@ -286,6 +286,20 @@ class Op:
         """``np_backward`` once the caller has checked the modes that hold for a whole backward
         (the engine: no inference/anomaly mode, profiler or forward AD; NP_GRADS) and that
         ``node`` has no hooks."""
+        token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
+        if token is None:
+            QUIET.__enter__()
+        try:
+            return self.np_apply_quiet(node, grads)
+        finally:
+            if token is None:
+                QUIET.__exit__()
+            else:
+                _quiet_reset(token)
+
+    def np_apply_quiet(self, node: Any, grads: list) -> list | None:
+        """``np_apply`` for a caller that has switched NumPy's warnings off already (the engine,
+        once for a run of nodes with array-level formulas: Note [One errstate switch])."""
         if STATE.grad:
             return None
         saved = node._saved
@@ -320,9 +334,6 @@ class Op:
                 return None                     # a bool, complex, NumPy scalar... operand
             else:
                 vals[k] = v
-        token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
-        if token is None:
-            QUIET.__enter__()
         try:
             if self.np_unary:
                 fn, get, one = self.np_plan[0]
@@ -368,11 +379,6 @@ class Op:
                         ok = False
         except (ValueError, OverflowError):
             return None     # operands that do not broadcast...: dagrad's formulas say what is wrong
-        finally:
-            if token is None:
-                QUIET.__exit__()
-            else:
-                _quiet_reset(token)
         if ok:
             return out
         from dagrad.autograd.engine import _validate
