@@ -341,6 +341,17 @@ def _sigmoid_kernel(x: np.ndarray) -> np.ndarray:
        np_grads={"self": lambda grad, result: grad * (result * (1 - result))})
 def sigmoid(self):
     """Element-wise logistic function ``1 / (1 + exp(-x))``. Saves its output."""
+    if self.dtype == np.float32:
+        # PyTorch's float32 kernel is (1 + exp(-x))^-1 in float32 around an exp that is nearly
+        # always correctly rounded: so here, the exp rounded once from float64 and the rest in
+        # float32. On a million normal(0, 4) inputs this differs from PyTorch in 4.0% of the
+        # values; the whole formula in float64 rounded once differs in 35%, NumPy's float32
+        # formula in 17%.
+        e = np.empty_like(self)
+        with QUIET:
+            np.exp(np.negative(self), out=e, dtype=np.float64, casting="unsafe")
+            e += np.float32(1)
+            return np.reciprocal(e, out=e)
     return _accurate(_sigmoid_kernel, self)
 
 
