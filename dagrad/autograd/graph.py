@@ -385,7 +385,9 @@ def node_class(name: str, op: Any = None, num_outputs: int = 1) -> type:
     key = (name, id(op))
     cls = _NODE_CLASSES.get(key)
     if cls is None:
-        np_fn = op.np_apply_quiet if op is not None and op.np_plan is not None else None
+        # (a staticmethod: Note [Compiled array formulas] makes it a plain function of the op's)
+        np_fn = staticmethod(op.np_apply_quiet) if op is not None and op.np_plan is not None \
+            else None
         # `_op` is a descriptor (ops are Tensor methods): the hot paths read plain attributes
         cls = type(name, (OpNode,), {
             "__slots__": (), "_op": op, "_num_outputs": num_outputs, "_np": np_fn,

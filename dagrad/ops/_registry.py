@@ -118,6 +118,8 @@ class Op:
         self.diff_formulas = tuple((p, self.formulas[p]) for p in self.diff_params)
         self.np_plan = self._np_plan(np_grads) if np_grads else None
         self.np_unary = self.np_plan is not None and len(self.np_plan) == 1
+        if self.np_plan is not None:
+            self.np_apply_quiet = _compile_np_apply(self)
         # (position, saves) per differentiable non-list input, for _record's fast path
         self.simple_diff = tuple((self.index[p], tuple(self._save_plan(a) for a in
                                                        self.saves_for[p]))
@@ -141,6 +143,7 @@ class Op:
             raise TypeError(f"defop {self.name}: np_grads needs one formula per differentiable "
                             "input, and a single output and no list arguments")
         plan = []
+        self.np_args: list = []
         for p in self.diff_params:
             fn = np_grads[p]
             args = tuple(inspect.signature(fn).parameters)
@@ -148,6 +151,7 @@ class Op:
                 raise TypeError(f"defop {self.name}: np_grads['{p}'] names an argument its "
                                 "grads formula does not")
             plan.append((fn, itemgetter(*args), len(args) == 1))
+            self.np_args.append(args)
         return tuple(plan)
 
     def _save_plan(self, a: str) -> tuple:
@@ -299,90 +303,10 @@ class Op:
 
     def np_apply_quiet(self, node: Any, grads: list) -> list | None:
         """``np_apply`` for a caller that has switched NumPy's warnings off already (the engine,
-        once for a run of nodes with array-level formulas: Note [One errstate switch])."""
-        if STATE.grad:
-            return None
-        saved = node._saved
-        if type(saved) is not dict:     # released (or never saved): backward() raises
-            return None
-        g = grads[0]
-        if type(g) is not Tensor:
-            return None
-        ga = g._data
-        dt = ga.dtype
-        if dt is not _F32 and dt is not _F64 and dt is not _F16:
-            return None
-        vals = {"grad": ga}
-        for k, v in saved.items():
-            if type(v) is _SavedTensor:
-                if v.hooks is not None:
-                    return None
-                if v.vc.v != v.version:
-                    v._raise_version(node)       # SavedTensor.unpack's error
-                t = v.tensor
-                if t is None:
-                    a = v.data
-                elif type(t) is Tensor or _plain_subclass(type(t)):
-                    a = t._data
-                else:
-                    return None
-                if a.dtype is not dt:
-                    return None
-                vals[k] = a
-            elif k in self.tensor_param_names and type(v) is not _py_float and \
-                    type(v) is not _py_int and v is not None:
-                return None                     # a bool, complex, NumPy scalar... operand
-            else:
-                vals[k] = v
-        try:
-            if self.np_unary:
-                fn, get, one = self.np_plan[0]
-                r = fn(get(vals)) if one else fn(*get(vals))
-                if r is ga:
-                    t = g
-                else:
-                    if type(r) is not _ndarray:
-                        if r is NotImplemented:
-                            return None
-                        r = _asarray(r)
-                    t = _make(r)
-                    if r.base is not None:   # a view of grad (sum's expand)
-                        _make_view(g, t)
-                m = node._meta[0]
-                out = [t]
-                ok = r.shape == m[0] and r.dtype is m[1]
-            else:
-                # (formulas of ops with several inputs never return views)
-                out = []
-                ok = True
-                for (nxt, _), (fn, get, one), m in zip(node.next_functions, self.np_plan,
-                                                       node._meta):
-                    if nxt is None:
-                        out.append(None)
-                        continue
-                    r = fn(get(vals)) if one else fn(*get(vals))
-                    if r is ga:
-                        out.append(g)
-                    else:
-                        if type(r) is not _ndarray:
-                            if r is NotImplemented:
-                                return None
-                            r = _asarray(r)
-                        t = _new(Tensor)        # Tensor._make(r), inlined
-                        t._data = r
-                        t._rg = False
-                        t.grad_fn = None
-                        t._out_nr = 0
-                        t._grad = t._vc = t._base = t._acc = t._extra = None
-                        out.append(t)
-                    if r.shape != m[0] or r.dtype is not m[1]:
-                        ok = False
-        except (ValueError, OverflowError):
-            return None     # operands that do not broadcast...: dagrad's formulas say what is wrong
-        if ok:
-            return out
-        from dagrad.autograd.engine import _validate
-        return _validate(node, out)
+        once for a run of nodes with array-level formulas: Note [One errstate switch]). An op
+        with array-level formulas replaces this with its compiled version (Note [Compiled array
+        formulas]); without them there is nothing to apply."""
+        return None
 
 
 # Note [Array-level formulas]
@@ -421,6 +345,114 @@ _PLAIN: dict = {}
 _OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
               "__truediv__", "__rtruediv__", "__neg__", "__pow__", "__rpow__", "__gt__",
               "__lt__", "__eq__", "__ge__", "__le__", "expand", "reshape", "unsqueeze", "sum")
+
+
+# Note [Compiled array formulas]
+# Applying an op's array-level formulas means: the modes and the gradient's dtype checked; each
+# saved value checked (saved-tensor hooks, version, dtype; a Python number standing for a tensor
+# operand must be an int or float) and unpacked; each formula called on its arguments; each result
+# wrapped once and checked against its input's shape and dtype (else the engine's _validate sums
+# or casts it). Done generically (a dict of arguments, an itemgetter per formula) that costs more
+# than the arithmetic on a 0-dim tensor, so each op gets the same steps written out for its own
+# saved names and formula arguments, compiled once when the op is declared.
+_MISSING_SAVED = object()
+
+
+def _validate_late(node: Any, out: list) -> list:
+    from dagrad.autograd.engine import _validate
+    return _validate(node, out)
+
+
+def _compile_np_apply(op: Op) -> Any:
+    keys = tuple(dict.fromkeys(a for p in op.diff_params for a in op.saves_for[p]))
+    local = {k: f"a{i}" for i, k in enumerate(keys)}
+    local["grad"] = "ga"
+    lines = [
+        "def np_apply_quiet(node, grads):",
+        "    if STATE.grad: return None",
+        "    saved = node._saved",
+        "    if type(saved) is not dict: return None",
+        "    g = grads[0]",
+        "    if type(g) is not Tensor: return None",
+        "    ga = g._data",
+        "    dt = ga.dtype",
+        "    if dt is not F32 and dt is not F64 and dt is not F16: return None",
+    ]
+    for k in keys:
+        a = local[k]
+        lines += [
+            f"    v = saved.get({k!r}, MISSING)",
+            f"    if v is MISSING: {a} = MISSING",
+            "    elif type(v) is SavedTensor:",
+            "        if v.hooks is not None: return None",
+            "        if v.vc.v != v.version: v._raise_version(node)",
+            "        t = v.tensor",
+            f"        if t is None: {a} = v.data",
+            f"        elif type(t) is Tensor or plain_subclass(type(t)): {a} = t._data",
+            "        else: return None",
+            f"        if {a}.dtype is not dt: return None",
+        ]
+        if k in op.tensor_param_names:
+            lines.append("    elif type(v) is not float and type(v) is not int and v is not None: "
+                         "return None")
+        lines.append(f"    else: {a} = v")
+    env = {"STATE": STATE, "Tensor": Tensor, "F16": _F16, "F32": _F32, "F64": _F64,
+           "MISSING": _MISSING_SAVED, "SavedTensor": _SavedTensor, "ndarray": _ndarray,
+           "asarray": _asarray, "make": _make, "new": _new, "make_view": _make_view,
+           "plain_subclass": _plain_subclass, "validate": _validate_late}
+
+    def call(j: int, ind: str) -> list:
+        names = [local[n] for n in op.np_args[j]]
+        env[f"f{j}"] = op.np_plan[j][0]
+        missing = [n for n in names if n != "ga"]
+        out = [f"{ind}if {' or '.join(n + ' is MISSING' for n in missing)}: return None"] \
+            if missing else []
+        return out + [f"{ind}r = f{j}({', '.join(names)})"]
+    lines.append("    try:")
+    if op.np_unary:
+        lines += call(0, "        ")
+        lines += [
+            "        if r is ga: t = g",
+            "        else:",
+            "            if type(r) is not ndarray:",
+            "                if r is NotImplemented: return None",
+            "                r = asarray(r)",
+            "            t = make(r)",
+            "            if r.base is not None: make_view(g, t)",   # a view of grad (expand)
+            "        m = node._meta[0]",
+            "        out = [t]",
+            "        ok = r.shape == m[0] and r.dtype is m[1]",
+        ]
+    else:
+        lines += ["        nf = node.next_functions", "        meta = node._meta",
+                  "        out = []", "        ok = True"]
+        for j in range(len(op.np_plan)):
+            lines += [f"        if nf[{j}][0] is None: out.append(None)", "        else:"]
+            lines += call(j, "            ")
+            lines += [
+                "            if r is ga: out.append(g)",
+                "            else:",
+                "                if type(r) is not ndarray:",
+                "                    if r is NotImplemented: return None",
+                "                    r = asarray(r)",
+                "                t = new(Tensor)",
+                "                t._data = r",
+                "                t._rg = False",
+                "                t.grad_fn = None",
+                "                t._out_nr = 0",
+                "                t._grad = t._vc = t._base = t._acc = t._extra = None",
+                "                out.append(t)",
+                f"            m = meta[{j}]",
+                "            if r.shape != m[0] or r.dtype is not m[1]: ok = False",
+            ]
+    lines += [
+        "    except (ValueError, OverflowError):",
+        "        return None",
+        "    if ok: return out",
+        "    return validate(node, out)",
+    ]
+    exec(compile("\n".join(lines), f"<np_apply {op.name}>", "exec"), env)  # noqa: S102
+    return env["np_apply_quiet"]
 
 
 def _plain_subclass(tp: type) -> bool:
