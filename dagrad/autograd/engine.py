@@ -395,6 +395,8 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                               and old._data.dtype is g._data.dtype and not STATE.grad):
                             # Note [Summing gradients]
                             if _getrefcount(old) <= 3 and _getrefcount(old._data) <= 2:
+                                if quiet is None:
+                                    quiet = _quiet_on()
                                 if not _add_into(old._data, g._data):
                                     summed = _sum_arrays(old._data, g._data)
                                     buf[nr] = summed if summed is not None else old + g
@@ -530,19 +532,11 @@ def _capture(fn: Node, grads: list, captures: dict, captured: list) -> None:
 # can tell a new Tensor from `old` updated in place, which is cheaper (PyTorch's InputBuffer
 # accumulates in place too).
 def _add_into(a: np.ndarray, b: np.ndarray) -> bool:
-    """``a += b`` when that is what ``a + b`` would give (same shape, a writeable base array)."""
+    """``a += b`` when that is what ``a + b`` would give (same shape, a writeable base array).
+    The caller has switched NumPy's warnings off (Note [One errstate switch])."""
     if a.shape != b.shape or a.base is not None or not a.flags.writeable:
         return False
-    token = _quiet_set(_QUIET_STATE) if _quiet_set is not None else None
-    try:
-        if token is None:
-            with QUIET:
-                np.add(a, b, out=a)
-        else:
-            np.add(a, b, out=a)
-    finally:
-        if token is not None:
-            _quiet_reset(token)
+    np.add(a, b, out=a)
     return True
 
 
