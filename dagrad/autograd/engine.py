@@ -370,6 +370,12 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                         fn._saved = _NOTHING_KEPT
                     elif mode == 1:
                         fn._saved = Released(saved)
+                    elif mode == 2:
+                        r = fn._saved = Released()
+                        for k in fn._op_keys:
+                            if k in saved:
+                                r[k] = saved[k]
+                        r = None
                     else:
                         fn._release()
             ready = None
