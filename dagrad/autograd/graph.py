@@ -56,8 +56,9 @@ class VersionCounter:
 
 # Note [Source sites]
 # The version error names the user's line that modified the tensor in place and the line that
-# created the node which saved it, without anomaly mode. Each node keeps (filename, lineno) of
-# the first frame outside dagrad that created it: one short frame walk per recorded op.
+# created the node which saved it, without anomaly mode. Each node that saves a tensor keeps
+# (filename, lineno) of the first frame outside dagrad that created it: one short frame walk per
+# such op (a node that saves none can never be named by that error, and keeps None).
 _DAGRAD_DIR = __file__.rsplit("/autograd/", 1)[0]
 _getframe = sys._getframe
 
@@ -324,12 +325,14 @@ def record_forward_stack(node: Node) -> None:
 
 
 def new_node(cls: type) -> Node:
-    """A fresh node of class ``cls`` without running ``__init__`` (the op registry's fast path)."""
+    """A fresh node of class ``cls`` without running ``__init__`` (the op registry's fast path).
+    Its ``_site`` is left to the caller: only a node that saves a tensor needs one (Note [Source
+    sites]), and the frame walk is a sixth of recording an op."""
     n = _new(cls)
     n._seq = next(_seq)
     n._hk = None
     n._extra = None
-    n._site = user_site(3)
+    n._site = None
     return n
 
 

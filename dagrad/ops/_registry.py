@@ -38,7 +38,7 @@ from dagrad._tensor import Tensor
 from dagrad.autograd.grad_mode import STATE
 from dagrad import _errors
 from dagrad.autograd.graph import (Released, SavedTensor, accumulator, new_node as _new_node, node_class,
-                                   record_forward_stack)
+                                   record_forward_stack, user_site)
 
 _OPS: dict[str, Op] = {}
 _py_float, _py_int, _py_bool, _py_complex = float, int, bool, complex
@@ -631,6 +631,7 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
             if i in nondiff:
                 r._extras()["nondiff_output"] = True
         edges, meta, saved = _record_general(op, vals, results, node)
+        node._site = user_site(2)
     else:
         # the common case, kept tight: one output, no list arguments
         edges = []
@@ -649,9 +650,16 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
                             continue
                         if kind == 0:                       # a forward argument
                             w = vals[j]
-                            saved[key] = SavedTensor(w) if isinstance(w, Tensor) else w
+                            if isinstance(w, Tensor):
+                                saved[key] = SavedTensor(w)
+                                if node._site is None:      # Note [Source sites]
+                                    node._site = user_site(2)
+                            else:
+                                saved[key] = w
                         elif kind == 1:                     # the output
                             saved[key] = SavedTensor(results[0], True)
+                            if node._site is None:
+                                node._site = user_site(2)
                         else:                               # `<arg>_shape`
                             w = vals[j]
                             saved[key] = w._data.shape if isinstance(w, Tensor) else np.shape(w)
