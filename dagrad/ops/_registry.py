@@ -315,8 +315,9 @@ class Op:
 # operator fast path, and an errstate switch: several times the NumPy arithmetic on small
 # tensors. ``np_grads=`` gives the same formulas over NumPy arrays and Python scalars (same
 # argument names; a saved tensor arrives as its array); the engine tries them first through
-# ``Op.np_apply`` (``np_backward`` with the checks the engine makes once per backward), which
-# runs them under one errstate switch and wraps each result once. They are used only when
+# the op's compiled ``np_apply_quiet`` (Note [Compiled array formulas]; ``np_backward`` less the
+# checks the engine makes once per backward), under the engine's one errstate switch (Note [One
+# errstate switch]), wrapping each result once. They are used only when
 # nothing could tell the difference:
 # - grad mode is off (not create_graph), no inference/anomaly mode, no profiler or forward AD
 #   (``_tensor.FAST_PATH``), no hooks on the node, the node's saved values not yet released;
