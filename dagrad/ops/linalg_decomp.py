@@ -972,18 +972,7 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
         if t.ndim < 2:
             raise RuntimeError(f"dagrad.triangular_solve: Expected {name} to have at least 2 "
                                f"dimensions, but it has {t.ndim} dimensions instead")
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"A must be batches of square matrices, but they are {A.shape[-2]} by "
-                           f"{A.shape[-1]} matrices")
-    if A.shape[-1] != self.shape[-2]:
-        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
-                           f"{A.shape[-1]} by {A.shape[-1]} but each b matrix is "
-                           f"{self.shape[-2]} by {self.shape[-1]}")
-    if self.dtype != A.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{scalar_type_name(self.dtype)} and A of type "
-                           f"{scalar_type_name(A.dtype)} instead.")
-    _check_floating(A, "triangular_solve")
+    _linear_solve_checks(self, A, "triangular_solve")
     batch = np.broadcast_shapes(self.shape[:-2], A.shape[:-2])
     T = _triangle(A, upper, unitriangular)
     if transpose:
@@ -991,6 +980,23 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
     X = _tri_solve_np(T, self, lower=(upper == transpose))
     X = np.broadcast_to(X, batch + X.shape[-2:]).copy()
     return X, np.broadcast_to(A, batch + A.shape[-2:]).copy()
+
+
+def _linear_solve_checks(b: np.ndarray, A: np.ndarray, name: str) -> None:
+    """PyTorch's linearSolveCheckInputs (square A, matching sizes, one dtype), then a floating
+    dtype, for ``name`` (triangular_solve, cholesky_solve)."""
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    if A.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for {name}: each A matrix is "
+                           f"{A.shape[-1]} by {A.shape[-1]} but each b matrix is "
+                           f"{b.shape[-2]} by {b.shape[-1]}")
+    if b.dtype != A.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{scalar_type_name(b.dtype)} and A of type "
+                           f"{scalar_type_name(A.dtype)} instead.")
+    _check_floating(A, name)
 
 
 def _cholesky_solve_L(grad, input2, result, upper):
@@ -1014,18 +1020,7 @@ def cholesky_solve(self, input2, upper=False):
     if input2.ndim < 2:
         raise RuntimeError(f"u should have at least 2 dimensions, but has {input2.ndim} dimensions "
                            "instead")
-    if input2.shape[-1] != input2.shape[-2]:
-        raise RuntimeError(f"A must be batches of square matrices, but they are "
-                           f"{input2.shape[-2]} by {input2.shape[-1]} matrices")
-    if input2.shape[-1] != self.shape[-2]:
-        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
-                           f"{input2.shape[-1]} by {input2.shape[-1]} but each b matrix is "
-                           f"{self.shape[-2]} by {self.shape[-1]}")
-    if self.dtype != input2.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{scalar_type_name(self.dtype)} and A of type "
-                           f"{scalar_type_name(input2.dtype)} instead.")
-    _check_floating(input2, "cholesky_solve")
+    _linear_solve_checks(self, input2, "cholesky_solve")
     L = np.tril(input2) if not upper else np.conj(np.swapaxes(np.triu(input2), -1, -2))
     Y = _tri_solve_np(L, self, lower=True)
     return _tri_solve_np(np.conj(np.swapaxes(L, -1, -2)), Y, lower=False)

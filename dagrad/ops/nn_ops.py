@@ -20,7 +20,7 @@ from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
 from dagrad.ops._registry import defop
-from dagrad.ops.linalg import f_ordered, mm
+from dagrad.ops.linalg import _mm_mat2, _mm_mat2_np, mm
 from dagrad.ops.pointwise import (_alpha_np, _conj, abs, clamp, exp, gt, log, lt, sigmoid, tanh,
                                   where)
 from dagrad.ops.shape import t
@@ -47,9 +47,8 @@ def _as_float(x: np.ndarray) -> np.ndarray:
 
 
 def _addmm_mat2(grad, mat1, mat2, alpha):
-    if f_ordered(mat2):                     # Note [Gradient layout] (linalg.py)
-        return _scaled(t(mm(t(grad), _conj(mat1))), _conj(alpha))
-    return _scaled(mm(_conj(t(mat1)), grad), _conj(alpha))
+    # mm's formula, in mat2's layout (Note [Gradient layout] in linalg.py), scaled
+    return _scaled(_mm_mat2(grad, mat1, mat2), _conj(alpha))
 
 
 def _addmm_mat1_np(grad, mat2, alpha):
@@ -57,9 +56,7 @@ def _addmm_mat1_np(grad, mat2, alpha):
 
 
 def _addmm_mat2_np(grad, mat1, mat2, alpha):
-    if f_ordered(mat2):
-        return _alpha_np(np.matmul(grad.T, mat1).T, alpha)
-    return _alpha_np(np.matmul(mat1.T, grad), alpha)
+    return _alpha_np(_mm_mat2_np(grad, mat1, mat2), alpha)
 
 
 @defop(node="AddmmBackward0", promote="common", grads={

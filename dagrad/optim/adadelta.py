@@ -46,11 +46,7 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             rho, eps, wd = group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adadelta does not support sparse gradients")
+            for p in self._with_grad(group, "Adadelta does not support sparse gradients"):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()

@@ -44,9 +44,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p in self._with_grad(group):
                 state = self.state[p]
                 step = _incr_step(state["step"])
                 param = p._data

@@ -56,12 +56,8 @@ class Adam(Optimizer):
             lr = _to_scalar(group["lr"])
             wd = group["weight_decay"]
             eps = group["eps"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adam does not support sparse gradients, please consider "
-                                       "SparseAdam instead")
+            for p in self._with_grad(group, "Adam does not support sparse gradients, please "
+                                            "consider SparseAdam instead"):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()

@@ -46,11 +46,7 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             lr = _to_scalar(group["lr"])
             eps, wd = group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adamax does not support sparse gradients")
+            for p in self._with_grad(group, "Adamax does not support sparse gradients"):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()

@@ -233,6 +233,19 @@ class Optimizer:
         """Update the parameters once (subclasses implement it)."""
         raise NotImplementedError
 
+    @staticmethod
+    def _with_grad(group: dict, sparse_error: str | None = None) -> Any:
+        """The group's parameters that have a ``.grad`` (the loop of every ``step``);
+        ``sparse_error`` is raised for a sparse gradient where the optimizer has no sparse
+        update."""
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            if sparse_error is not None and g.is_sparse:
+                raise RuntimeError(sparse_error)
+            yield p
+
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
             return None

@@ -41,9 +41,7 @@ class RMSprop(Optimizer):
             lr = _to_scalar(group["lr"])
             alpha, eps = group["alpha"], group["eps"]
             wd, momentum = group["weight_decay"], group["momentum"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p in self._with_grad(group):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()

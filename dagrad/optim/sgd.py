@@ -64,9 +64,7 @@ class SGD(Optimizer):
             wd = _to_scalar(group["weight_decay"])
             momentum = group["momentum"]
             dampening = group["dampening"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p in self._with_grad(group):
                 param = p._data
                 g = _grad_of(p, group["maximize"])
                 if wd != 0:

@@ -11,9 +11,8 @@ from typing import Any
 from dagrad import _dtypes, _factories
 from dagrad._tensor import Tensor
 from dagrad.nn import functional as F
-from dagrad.nn import init
 from dagrad.nn.modules.module import Module
-from dagrad.nn.parameter import Parameter
+from dagrad.nn.modules.normalization import affine_parameters, reset_affine
 
 
 class _NormBase(Module):
@@ -30,15 +29,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if self.affine:
-            self.weight = Parameter(_factories.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, affine, bias, (num_features,), dtype)
         if self.track_running_stats:
             self.register_buffer("running_mean", _factories.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", _factories.ones(num_features, dtype=dtype))
@@ -58,10 +49,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

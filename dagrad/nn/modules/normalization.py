@@ -13,6 +13,29 @@ from dagrad.nn.modules.module import Module
 from dagrad.nn.parameter import Parameter
 
 
+def affine_parameters(module: Module, affine: bool, bias: bool, shape: tuple,
+                      dtype: Any) -> None:
+    """Register a norm layer's ``weight`` and ``bias`` of ``shape`` (or None where ``affine`` /
+    ``bias`` is off), as LayerNorm, GroupNorm and the batch/instance norms do."""
+    if affine:
+        module.weight = Parameter(_factories.empty(*shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(_factories.empty(*shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module: Module) -> None:
+    """Ones into a norm layer's ``weight``, zeros into its ``bias`` (where they exist)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_shape`` dims.
 
@@ -30,22 +53,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if self.elementwise_affine:
-            self.weight = Parameter(_factories.empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, elementwise_affine, bias, self.normalized_shape, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -78,22 +90,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if self.affine:
-            self.weight = Parameter(_factories.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, affine, bias, (num_channels,), dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
