@@ -68,10 +68,22 @@ def user_site(depth: int = 2) -> tuple | None:
     f = _getframe(depth)
     while f is not None:
         code = f.f_code
-        if not code.co_filename.startswith(_DAGRAD_DIR):
-            return (code.co_filename, f.f_lineno)
+        fn = code.co_filename
+        if not fn.startswith(_DAGRAD_DIR):
+            # one shared tuple per line (Note [Fewer tracked objects])
+            site = (fn, f.f_lineno)
+            return _SITES.get(site) or _intern_site(site)
         f = f.f_back
     return None
+
+
+_SITES: dict = {}
+
+
+def _intern_site(site: tuple) -> tuple:
+    if len(_SITES) < 4096:
+        _SITES[site] = site
+    return site
 
 
 def describe_site(site: tuple | None) -> str:

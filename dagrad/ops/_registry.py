@@ -125,6 +125,9 @@ class Op:
                                                        self.saves_for[p]))
                                  for p in self.diff_params)
         self.node_classes: dict[str, type] = {}
+        # the compiled `_record` (Note [Compiled recording]): `record(vals, result)` where the
+        # node's class is fixed, `record_cls(vals, result, cls)` for every op it applies to
+        self.record = self.record_cls = None
         if node is None:
             self.node_name = None
         elif isinstance(node, str):
@@ -132,6 +135,10 @@ class Op:
             self.node_cls = node_class(node, self, outputs)
         else:
             self.node_name = node
+        if node is not None and outputs == 1 and not self.lists and self.differentiable:
+            self.record_cls = _compile_record(self)
+            if isinstance(node, str):
+                self.record = self.record_cls
         _OPS[name] = self
 
     def __repr__(self) -> str:
@@ -615,6 +622,10 @@ def _make_view(base: Any, out: Tensor, multi: bool = False) -> None:
 
 def _record(op: Op, vals: Any, results: tuple) -> None:
     """Create the graph node for one op call and connect ``results`` to it."""
+    rec = op.record
+    if rec is not None:
+        rec(vals, results[0])
+        return
     name = op.node_name
     if callable(name):
         n = name(*vals)
@@ -623,6 +634,10 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
             cls = op.node_classes[n] = node_class(n, op, op.outputs)
     else:
         cls = op.node_cls
+    rec = op.record_cls
+    if rec is not None:
+        rec(vals, results[0], cls)
+        return
     node = _new_node(cls)
     if op.lists or op.outputs != 1:
         # outputs learn their position first, so a saved `result` unpacks as the right output
@@ -704,6 +719,104 @@ def _save(op: Op, a: str, vals: Any, results: tuple) -> Any:
     if isinstance(v, Tensor):
         return SavedTensor(v)
     return v
+
+
+# Note [Compiled recording]
+# ``_record``'s common case (a node class named by a string, one output, no list arguments) is a
+# loop over the differentiable inputs and, for each, over the values its formula saves. On a
+# 0-dim tensor that loop cost more than the arithmetic and the node together, so each such op gets
+# the same steps written out for its own inputs and saved names, compiled once when the op is
+# declared (as Note [Compiled array formulas] does for the backward). The node, its edges, its
+# metadata, its saved values (in the same order) and its source site are exactly the loop's;
+# tests/test_graph_records.py compares the two for every op in the op database.
+_NONE_EDGE = (None, 0)
+
+
+# Note [Fewer tracked objects]
+# Every container a node keeps (tuples included) is tracked by Python's cyclic garbage collector,
+# and a graph that grows by ~10 such objects per op sets off collections that scan it again and
+# again: on B6's 10,000 scalar ops, a sixth of the forward's time went to the collector (PyTorch's
+# nodes are C++ objects it never sees). So the values that repeat are shared: a node's ``_meta``
+# (the (shape, dtype) of each input) is one tuple per distinct combination, a source site one
+# tuple per (file, line) (``graph.user_site``), and an input that does not require grad shares
+# one ``(None, 0)`` edge. Each cache stops growing at 4,096 entries (later values are simply not
+# shared); all are immutable tuples of immutable values, so sharing cannot be observed.
+_META: dict = {}
+
+
+def _intern_meta(m: tuple) -> tuple:
+    """One shared ``_meta`` tuple per distinct ((shape, dtype), ...) (Note [Fewer tracked
+    objects])."""
+    if len(_META) < 4096:
+        _META[m] = m
+    return m
+
+
+def _compile_record(op: Op) -> Any:
+    from dagrad.autograd import graph as _graph
+    lines = [
+        "def record(vals, r, cls=CLS):",
+        "    node = new(cls)",
+        "    node._seq = next(seq)",
+        "    node._hk = node._extra = node._site = None",
+        "    saved = {}",
+    ]
+    edges, metas = [], []
+    for k, (i, saves) in enumerate(op.simple_diff):
+        lines += [
+            f"    v = vals[{i}]",
+            "    if (type(v) is Tensor or isinstance(v, Tensor)) and v._rg:",
+            "        fn = v.grad_fn",
+            f"        e{k} = (fn, v._out_nr) if fn is not None else (accumulator(v), 0)",
+            "        d = v._data",
+            f"        m{k} = (d.shape, d.dtype)",
+        ]
+        for key, kind, j in saves:
+            ind = "        "
+            if any(key in [a for a, _, _ in s2] for _, s2 in op.simple_diff[:k]):
+                lines.append(f"        if {key!r} not in saved:")
+                ind += "    "
+            if kind == 0:
+                lines += [
+                    f"{ind}w = vals[{j}]",
+                    f"{ind}if isinstance(w, Tensor):",
+                    f"{ind}    saved[{key!r}] = SavedTensor(w)",
+                    f"{ind}    if node._site is None: node._site = user_site(2)",
+                    f"{ind}else: saved[{key!r}] = w",
+                ]
+            elif kind == 1:
+                lines += [
+                    f"{ind}saved[{key!r}] = SavedTensor(r, True)",
+                    f"{ind}if node._site is None: node._site = user_site(2)",
+                ]
+            else:
+                lines += [
+                    f"{ind}w = vals[{j}]",
+                    f"{ind}saved[{key!r}] = w._data.shape if isinstance(w, Tensor) else "
+                    "np_shape(w)",
+                ]
+        lines += ["    else:", f"        e{k} = NONE_EDGE", f"        m{k} = None"]
+        edges.append(f"e{k}")
+        metas.append(f"m{k}")
+    lines += [
+        f"    node.next_functions = ({', '.join(edges)},)",
+        f"    m = ({', '.join(metas)},)",
+        "    node._meta = META.get(m) or intern_meta(m)",
+        "    node._saved = saved",
+        "    if STATE.anomaly: record_forward_stack(node)",
+        "    r.grad_fn = node",
+        "    r._rg = True",
+        "    r._out_nr = 0",
+    ]
+    env = {"new": _new, "CLS": getattr(op, "node_cls", None), "seq": _graph._seq, "Tensor": Tensor,
+           "accumulator": accumulator, "SavedTensor": SavedTensor, "user_site": user_site,
+           "np_shape": np.shape, "NONE_EDGE": _NONE_EDGE, "STATE": STATE,
+           "record_forward_stack": record_forward_stack, "META": _META,
+           "intern_meta": _intern_meta}
+    # a file name under the package, so user_site's walk passes over this frame
+    code = compile("\n".join(lines), f"{_graph._DAGRAD_DIR}/ops/<record {op.name}>", "exec")
+    exec(code, env)  # noqa: S102
+    return env["record"]
 
 
 def _record_general(op: Op, vals: Any, results: tuple, node: Any) -> tuple:

@@ -1,0 +1,125 @@
+"""Compiled recording (Note [Compiled recording] in ops/_registry.py): the node each op's compiled
+``record`` builds is exactly the one the generic ``_record`` loop builds, for every op in the op
+database, and the objects it shares (Note [Fewer tracked objects]) are shared safely."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dagrad
+from dagrad.autograd.graph import AccumulateGrad, SavedTensor
+from dagrad.ops import _registry
+from dagrad.testing.op_db import op_db
+
+from tests.test_ops import _ids, _leaves, _outputs
+
+GRAD_OPS = [o for o in op_db if o.supports_grad]
+
+
+def _describe_graph(outs: tuple, leaves: list) -> list:
+    """Every node reachable from ``outs``, in a fixed walk order, as comparable values: a tensor
+    by its position among the sample's leaves or by the node and output that made it, saved
+    data by its bytes."""
+    leaf_index = {id(t): i for i, t in enumerate(leaves)}
+    seen: dict[int, int] = {}
+    order: list = []
+
+    def key(fn: Any) -> Any:
+        if fn is None:
+            return None
+        if isinstance(fn, AccumulateGrad):
+            return ("acc", leaf_index.get(id(fn.variable), "other leaf"))
+        return seen.get(id(fn), "unvisited")
+
+    def tensor(t: Any) -> Any:
+        if t.grad_fn is None:
+            return ("leaf", leaf_index.get(id(t), "other"), t.requires_grad)
+        return ("output", key(t.grad_fn), t._out_nr)
+
+    def value(v: Any) -> Any:
+        if type(v) is SavedTensor:
+            return ("saved", None if v.tensor is None else tensor(v.tensor),
+                    None if v.data is None else value(v.data),
+                    v.version, v.output_nr, v.diff, v.hooks)
+        if isinstance(v, (tuple, list)):
+            return (type(v).__name__, tuple(value(e) for e in v))
+        if isinstance(v, np.ndarray):
+            return ("array", v.shape, v.dtype, v.tobytes())
+        if isinstance(v, dagrad.Tensor):
+            return ("tensor", tensor(v))
+        return v
+
+    def walk(fn: Any) -> None:
+        if fn is None or isinstance(fn, AccumulateGrad) or id(fn) in seen:
+            return
+        for nxt, _ in fn.next_functions:
+            walk(nxt)
+        saved = fn._saved if isinstance(fn._saved, dict) else {}
+        seen[id(fn)] = len(order)
+        order.append((type(fn).__name__,
+                      tuple((key(n), nr) for n, nr in fn.next_functions),
+                      fn._meta,
+                      [(k, value(v)) for k, v in saved.items()],
+                      fn._site))
+    for o in outs:
+        if isinstance(o, dagrad.Tensor):
+            walk(o.grad_fn)
+    return order
+
+
+def _run(op: Any, sample: Any) -> tuple:
+    return _outputs(op.op(*sample.args, **sample.kwargs))     # one line: one source site
+
+
+@pytest.mark.parametrize("op", GRAD_OPS, ids=_ids(GRAD_OPS))
+def test_compiled_record_builds_the_generic_node(op: Any, monkeypatch: Any) -> None:
+    compiled = {o for o in _registry.registered_ops().values() if o.record_cls is not None}
+    assert len(compiled) > 100
+    for dtype in (dagrad.float64, dagrad.float32):
+        # the same samples twice (in-place ops change their inputs)
+        for s1, s2 in zip(op.samples(dtype, True), op.samples(dtype, True), strict=True):
+            fast = _run(op, s1)
+            with monkeypatch.context() as m:
+                for o in compiled:
+                    m.setattr(o, "record", None)
+                    m.setattr(o, "record_cls", None)
+                slow = _run(op, s2)
+            a = _describe_graph(fast, _leaves((s1.args, s1.kwargs)))
+            b = _describe_graph(slow, _leaves((s2.args, s2.kwargs)))
+            assert a == b, f"{op.name} {s1}"
+
+
+def test_compiled_record_is_used() -> None:
+    calls = []
+    mul = _registry.registered_ops()["mul"]
+    rec = mul.record
+    try:
+        mul.record = lambda vals, r: (calls.append(1), rec(vals, r))
+        a = dagrad.tensor([1.0, 2.0], requires_grad=True)
+        (a * a).sum().backward()
+    finally:
+        mul.record = rec
+    assert calls == [1]
+    assert a.grad.tolist() == [2.0, 4.0]
+
+
+def test_shared_metadata_and_sites_are_equal_values() -> None:
+    # Two nodes made on the same line share one _meta tuple and one site tuple; nodes on other
+    # shapes or lines do not, and the version error still names each line.
+    a = dagrad.ones(3, requires_grad=True)
+    b = dagrad.ones(2, requires_grad=True)
+    ys = [t * t for t in (a, a, b)]
+    assert ys[0].grad_fn._meta is ys[1].grad_fn._meta
+    assert ys[0].grad_fn._meta == (((3,), np.dtype(np.float32)),) * 2
+    assert ys[2].grad_fn._meta == (((2,), np.dtype(np.float32)),) * 2
+    assert ys[0].grad_fn._site is ys[1].grad_fn._site
+    assert ys[0].grad_fn._site[0] == __file__
+    z = a * 2
+    assert z.grad_fn._site != ys[0].grad_fn._site
+    with dagrad.no_grad():
+        a.add_(1)
+    with pytest.raises(RuntimeError, match="saved for backward by MulBackward0, created at "
+                       f'File "{__file__}", line'):
+        ys[0].sum().backward()
