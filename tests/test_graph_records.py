@@ -123,3 +123,22 @@ def test_shared_metadata_and_sites_are_equal_values() -> None:
     with pytest.raises(RuntimeError, match="saved for backward by MulBackward0, created at "
                        f'File "{__file__}", line'):
         ys[0].sum().backward()
+
+
+def test_keyword_calls_bind_as_python_does_after_the_plan_is_cached() -> None:
+    # Op.__call__ caches how each (number of positional arguments, keyword names) binds; the
+    # errors for calls that do not bind stay Python's, before and after a plan exists.
+    a = dagrad.tensor([-1.0, 0.5, 2.0], dtype=dagrad.float64)
+    for _ in range(2):
+        assert dagrad.clamp(a, min=0).tolist() == [0.0, 0.5, 2.0]
+        assert dagrad.clamp(a, max=0.7, min=0.6).tolist() == [0.6, 0.6, 0.7]
+        assert dagrad.clamp(a, 0.6, max=0.7).tolist() == [0.6, 0.6, 0.7]
+        assert a.sum(dim=0, keepdim=True).tolist() == [1.5]
+        with pytest.raises(TypeError, match=r"^clamp\(\) got multiple values for argument 'min'$"):
+            dagrad.clamp(a, 0, min=1)
+        with pytest.raises(TypeError, match=r"^clamp\(\) got an unexpected keyword argument 'mn'$"):
+            dagrad.clamp(a, mn=1)
+        with pytest.raises(TypeError, match=r"^add\(\) missing required argument: 'other'$"):
+            dagrad.add(a, alpha=2)
+        with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'input'$"):
+            dagrad.add(input=a)

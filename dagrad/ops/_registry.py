@@ -78,6 +78,7 @@ class Op:
         # defaults to append when called positionally with the first n arguments
         self.tails = {n: self.defaults[n:] for n in range(self.nparams)
                       if all(d is not _MISSING for d in self.defaults[n:])}
+        self.kw_plans: dict = {}
         self.var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL
                                   for p in sig.parameters.values())
         self.formulas = {k: _Formula(v) for k, v in (grads or {}).items()}
@@ -195,9 +196,32 @@ class Op:
                 raise TypeError(f"{self.name}() missing required argument: '{self.params[i]}'")
         return vals
 
+    def _kw_plan(self, n: int, keys: tuple) -> tuple | None:
+        """For a call with ``n`` positional arguments and keywords ``keys`` that binds: the
+        defaults to append and the position of each keyword (cached per op by ``__call__``)."""
+        idx = tuple(self.index.get(k, -1) for k in keys)
+        if n > self.nparams or any(i < n for i in idx):
+            return None
+        given = set(range(n)) | set(idx)
+        if any(d is _MISSING and i not in given for i, d in enumerate(self.defaults)):
+            return None
+        return (self.defaults[n:], idx)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            vals = self._bind(args, kwargs)
+            key = (len(args), *kwargs)
+            plan = self.kw_plans.get(key, _MISSING)
+            if plan is _MISSING:
+                plan = self._kw_plan(len(args), key[1:])
+                if len(self.kw_plans) < 64:
+                    self.kw_plans[key] = plan
+            if plan is None:
+                vals = self._bind(args, kwargs)       # raises Python's TypeError
+            else:
+                vals = list(args)
+                vals += plan[0]
+                for i, v in zip(plan[1], kwargs.values()):
+                    vals[i] = v
         elif len(args) != self.nparams:
             tail = self.tails.get(len(args))
             vals = args + tail if tail is not None else self._bind(args, kwargs)

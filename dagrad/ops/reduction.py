@@ -51,7 +51,11 @@ def sum(self, dim=None, keepdim=False, dtype=None):
     """
     out_dtype = dtype.np if dtype is not None else (
         np.dtype(np.int64) if self.dtype.kind in "biu" else self.dtype)
-    return np.sum(self, axis=_axis(dim, self.ndim), keepdims=keepdim, dtype=out_dtype)
+    # np.add.reduce is what np.sum calls, less its Python wrapper (~1 us a call)
+    return _add_reduce(self, axis=_axis(dim, self.ndim), dtype=out_dtype, keepdims=keepdim)
+
+
+_add_reduce = np.add.reduce
 
 
 def _mean_node(self, dim=None, keepdim=False, dtype=None) -> str:
