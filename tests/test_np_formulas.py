@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import dagrad as torch
 from dagrad import _errors
+from dagrad._npquiet import broadcast_view
 from dagrad.autograd.graph import saved_tensors_hooks
 from dagrad.ops import _registry
 
@@ -471,3 +473,21 @@ def test_one_errstate_switch_leaves_user_code_the_callers_numpy_error_state() ->
         seen["after"] = np.geterr()["divide"]
     assert seen == {"function": "raise", "hook": "raise", "leaf hook": "raise", "after": "raise"}
     assert not np.isfinite(x.grad.numpy()[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(src=st.lists(st.integers(0, 3), max_size=4), dst=st.lists(st.integers(0, 3), max_size=5),
+       transpose=st.booleans())
+def test_broadcast_view_is_np_broadcast_to(src: list, dst: list, transpose: bool) -> None:
+    a = np.arange(int(np.prod(src)), dtype=np.float32).reshape(src)
+    if transpose:
+        a = a.T                             # not C-contiguous: NumPy's own path
+    try:
+        want = np.broadcast_to(a, tuple(dst))
+    except ValueError:
+        with pytest.raises(ValueError):
+            broadcast_view(a, tuple(dst))
+        return
+    got = broadcast_view(a, tuple(dst))
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert not got.flags.writeable and np.shares_memory(got, a) == (a.size > 0 and got.size > 0)

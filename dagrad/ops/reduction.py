@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from dagrad._npquiet import QUIET
+from dagrad._npquiet import QUIET, broadcast_view
 
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
@@ -32,7 +32,7 @@ def _sum_backward_np(grad, self_shape, dim, keepdim):
     if not (dim is None and grad.ndim == 0) and not keepdim and len(self_shape) != grad.ndim:
         for d in _formulas.normalize_dims(dim, len(self_shape)):
             grad = grad.reshape(grad.shape[:d] + (1,) + grad.shape[d:])
-    return np.broadcast_to(grad, self_shape)
+    return broadcast_view(grad, self_shape)
 
 
 @defop(node=_sum_node, grads={

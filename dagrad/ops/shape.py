@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from dagrad import _errors
+from dagrad._npquiet import broadcast_view
 from dagrad._tensor import Size, Tensor
 from dagrad.ops import _formulas
 from dagrad.ops._registry import defop
@@ -214,7 +215,7 @@ def _expand_shape(shape: tuple, size: tuple, dtype: np.dtype) -> tuple:
 @defop(node="ExpandBackward0", view=True,
        grads={"self": lambda grad, self_shape: sum_to(grad, self_shape)})
 def _expand(self, size):
-    return np.broadcast_to(self, _expand_shape(self.shape, size, self.dtype))
+    return broadcast_view(self, _expand_shape(self.shape, size, self.dtype))
 
 
 def expand(self: Tensor, *size: Any) -> Tensor:
