@@ -796,7 +796,12 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool, name: str) -> T
             _QUIET.__exit__()
     t = Tensor._make(r if type(r) is _ndarray else np.asarray(r))
     if record:
-        _record(getattr(_ops, name), (self, other) + _TAILS[name], (t,))
+        op = getattr(_ops, name)
+        rec = op.record              # the op's compiled recording (Note [Compiled recording])
+        if rec is not None:
+            rec((self, other) + _TAILS[name], t)
+        else:
+            _record(op, (self, other) + _TAILS[name], (t,))
     return t
 
 

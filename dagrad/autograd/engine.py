@@ -226,7 +226,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
             stack.append(fn)
     while stack:
         fn = stack.pop()
-        for nxt, _ in fn.next_functions:
+        for nxt in fn._fns:
             if nxt is None:
                 continue
             c = deps.get(nxt)
@@ -333,7 +333,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                 if grads is None:
                     continue
             if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
-                in_grads = [None] * len(fn.next_functions)
+                in_grads = [None] * len(fn._fns)
             elif plain:
                 # Note [Array-level formulas]: the op's NumPy formulas when they apply
                 np_fn = fn._np if np_ok and hk is None else None
@@ -380,7 +380,7 @@ def _execute(outputs: Sequence[Tensor], root_grads: list, retain_graph: bool,
                         fn._release()
             ready = None
             accs = None
-            for (nxt, nr), g in zip(fn.next_functions, in_grads, strict=True):
+            for nxt, nr, g in zip(fn._fns, fn._nrs, in_grads, strict=True):
                 if nxt is None:
                     continue
                 d = deps[nxt] - 1
@@ -584,17 +584,17 @@ def _needed_nodes(roots: list, targets: dict, accumulate: bool) -> set:
     for (root, _), _g in roots:
         if root is None or root in state:
             continue
-        stack = [(root, iter(root.next_functions))]
+        stack = [(root, iter(root._fns))]
         state[root] = False
         while stack:
             fn, it = stack[-1]
             advanced = False
-            for nxt, _ in it:
+            for nxt in it:
                 if nxt is None:
                     continue
                 if nxt not in state:
                     state[nxt] = False
-                    stack.append((nxt, iter(nxt.next_functions)))
+                    stack.append((nxt, iter(nxt._fns)))
                     advanced = True
                     break
                 if state[nxt]:
@@ -604,7 +604,7 @@ def _needed_nodes(roots: list, targets: dict, accumulate: bool) -> set:
             stack.pop()
             if fn in targets:
                 state[fn] = True
-            if any(n is not None and state.get(n) for n, _ in fn.next_functions):
+            if any(n is not None and state.get(n) for n in fn._fns):
                 state[fn] = True
             if state[fn]:
                 needed.add(fn)
@@ -620,7 +620,7 @@ def _needed_nodes(roots: list, targets: dict, accumulate: bool) -> set:
 # the input's dtype. A gradient that cannot be summed to that shape is an error that names the
 # node, the index and both shapes, as PyTorch's validate_outputs does.
 def _validate(fn: Node, grads: Sequence) -> list:
-    edges = fn.next_functions
+    edges = fn._fns
     if len(grads) != len(edges):
         raise RuntimeError(_errors.WRONG_GRAD_COUNT.format(
             node=fn.name(), expected=len(edges), got=len(grads)))
@@ -631,7 +631,7 @@ def _validate(fn: Node, grads: Sequence) -> list:
             continue
         m = meta[i] if i < len(meta) else None
         if m is None:
-            if edges[i][0] is None:
+            if edges[i] is None:
                 out[i] = None
             continue
         shape, dt = m

@@ -822,7 +822,7 @@ def _run_batched(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_grap
     # nothing to a node on one (it would then be on a path itself)
     deps: dict = dict.fromkeys(needed, 0)
     for fn in needed:
-        for nxt, _ in fn.next_functions:
+        for nxt in fn._fns:
             if nxt in deps:
                 deps[nxt] += 1
     buffers: dict = {}
@@ -843,10 +843,10 @@ def _run_batched(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_grap
             if fn in targets:
                 arrived[fn] = grads
             if all(g is None for g in grads):
-                in_grads = [None] * len(fn.next_functions)
+                in_grads = [None] * len(fn._fns)
             else:
                 in_grads = _apply_batched(fn, grads, batch)
-            for (nxt, nr), g in zip(fn.next_functions, in_grads, strict=True):
+            for nxt, nr, g in zip(fn._fns, fn._nrs, in_grads, strict=True):
                 if nxt is None or (nxt not in deps and nxt not in targets):
                     continue
                 if g is not None:
@@ -881,13 +881,13 @@ def _apply_batched(fn: Any, grads: list, batch: int) -> list:
                 (batch, *meta[i][0]), dtype=engine._np_to_dtype(meta[i][1]))
                 for i, g in enumerate(grads)]
         out = rule(fn, grads)
-        return _validate_rows(fn, [g if e[0] is not None else None
-                                   for g, e in zip(out, fn.next_functions, strict=True)], batch)
+        return _validate_rows(fn, [g if e is not None else None
+                                   for g, e in zip(out, fn._fns, strict=True)], batch)
     # no rule: one row at a time, stacked
     rows = [engine._validate(fn, fn.apply([None if g is None else g[b] for g in grads]))
             for b in range(batch)]
     out = []
-    for i, (nxt, _) in enumerate(fn.next_functions):
+    for i, nxt in enumerate(fn._fns):
         col = [r[i] for r in rows]
         if nxt is None or all(c is None for c in col):
             out.append(None)
@@ -964,7 +964,7 @@ def _saved(fn: Any, name: str) -> Any:
 
 
 def _live(fn: Any, i: int) -> bool:
-    return fn.next_functions[i][0] is not None
+    return fn._fns[i] is not None
 
 
 def _conj(t: Tensor) -> Tensor:

@@ -196,6 +196,16 @@ class _Hooks:
         self.post: dict | None = None          # Node.register_hook
 
 
+_NRS: dict = {}
+
+
+def intern_nrs(nrs: tuple) -> tuple:
+    """One shared tuple of input numbers per distinct value (Note [Fewer tracked objects])."""
+    if len(_NRS) < 4096:
+        _NRS[nrs] = nrs
+    return nrs
+
+
 class Node:
     """A recorded operation: ``apply`` maps output gradients to input gradients.
 
@@ -203,7 +213,10 @@ class Node:
     ``(None, 0)`` for inputs that need no gradient (constants, Python scalars).
     """
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_meta", "_hk", "_extra", "_site",
+    # The edges are kept as two tuples, the nodes (``_fns``) and the input numbers (``_nrs``, one
+    # shared tuple per distinct value): one tracked object per node instead of one per edge
+    # more (Note [Fewer tracked objects]). ``next_functions`` builds PyTorch's pairs from them.
+    __slots__ = ("_fns", "_nrs", "_seq", "_saved", "_meta", "_hk", "_extra", "_site",
                  "__weakref__")
 
     # Subclasses created by the op registry set these.
@@ -213,13 +226,26 @@ class Node:
     _keep_mode: Any = None  # OpNode: what _release keeps (the engine inlines it): see there
 
     def __init__(self) -> None:
-        self.next_functions: tuple = ()
+        self._fns = self._nrs = ()
         self._seq = next(_seq)
         self._saved = None
         self._meta = ()
         self._hk = None
         self._extra = None
         self._site = None
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, input_nr), ...)``: where each input's gradient goes (a new tuple on each
+        access, as in PyTorch)."""
+        return tuple(zip(self._fns, self._nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges: Any) -> None:
+        edges = tuple(edges)
+        self._fns = tuple(e[0] for e in edges)
+        nrs = tuple(e[1] for e in edges)
+        self._nrs = _NRS.get(nrs) or intern_nrs(nrs)
 
     def name(self) -> str:
         return type(self).__name__
