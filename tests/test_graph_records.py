@@ -180,3 +180,27 @@ def test_next_functions_can_be_set_as_pairs() -> None:
     n.next_functions = [(a.grad_fn, 0), (None, 0)]
     assert n.next_functions == ((a.grad_fn, 0), (None, 0))
     assert n._fns == (a.grad_fn, None)
+
+
+def _line() -> int:
+    import sys
+    return sys._getframe(1).f_lineno
+
+
+def test_source_site_is_the_users_line_on_every_recording_path() -> None:
+    # Note [Source sites]: the compiled recording starts its frame walk at a fixed depth; each
+    # way into it must still name the user's line, not a dagrad frame nor one further out.
+    a = dagrad.ones(3, requires_grad=True, dtype=dagrad.float64)
+    b = dagrad.full((3,), 2.0, requires_grad=True, dtype=dagrad.float64)
+    w = dagrad.ones(2, 3, requires_grad=True, dtype=dagrad.float64)
+    cases = []
+    y = a * b; cases.append((y, _line()))                           # operator fast path  # noqa: E702
+    y = a / b; cases.append((y, _line()))                           # fast path, DivBackward0  # noqa: E702
+    y = a.exp(); cases.append((y, _line()))                         # registry op as a method  # noqa: E702
+    y = dagrad.mul(a, b); cases.append((y, _line()))                # registry op  # noqa: E702
+    y = dagrad.nn.functional.linear(w, w); cases.append((y, _line()))   # nn.functional  # noqa: E702
+    y = a.clamp(min=0.5); cases.append((y, _line()))                # keywords, ClampBackward1  # noqa: E702
+    with dagrad.autograd.profiler.profile():
+        y = a.sin(); cases.append((y, _line()))                     # the profiler's wrapper  # noqa: E702
+    for y, line in cases:
+        assert y.grad_fn._site == (__file__, line), (y.grad_fn, y.grad_fn._site, line)

@@ -64,8 +64,14 @@ _getframe = sys._getframe
 
 
 def user_site(depth: int = 2) -> tuple | None:
-    """(filename, lineno) of the innermost caller frame outside the dagrad package."""
-    f = _getframe(depth)
+    """(filename, lineno) of the innermost caller frame outside the dagrad package, looking from
+    ``depth`` frames up (0: this function). A caller that knows how many dagrad frames sit above
+    it passes a larger ``depth``: Python makes a frame object for each frame the walk visits, and
+    that, not the walk, is most of the cost (the compiled recording starts at the op's caller)."""
+    try:
+        f = _getframe(depth)
+    except ValueError:                      # a shorter stack than the caller expected
+        f = _getframe(1)
     while f is not None:
         code = f.f_code
         fn = code.co_filename

@@ -671,7 +671,7 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
             if i in nondiff:
                 r._extras()["nondiff_output"] = True
         edges, meta, saved = _record_general(op, vals, results, node)
-        node._site = user_site(2)
+        node._site = user_site(3)
     else:
         # the common case, kept tight: one output, no list arguments
         edges = []
@@ -693,13 +693,13 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
                             if isinstance(w, Tensor):
                                 saved[key] = SavedTensor(w)
                                 if node._site is None:      # Note [Source sites]
-                                    node._site = user_site(2)
+                                    node._site = user_site(3)
                             else:
                                 saved[key] = w
                         elif kind == 1:                     # the output
                             saved[key] = SavedTensor(results[0], True)
                             if node._site is None:
-                                node._site = user_site(2)
+                                node._site = user_site(3)
                         else:                               # `<arg>_shape`
                             w = vals[j]
                             saved[key] = w._data.shape if isinstance(w, Tensor) else np.shape(w)
@@ -810,13 +810,13 @@ def _compile_record(op: Op) -> Any:
                     f"{ind}w = vals[{j}]",
                     f"{ind}if isinstance(w, Tensor):",
                     f"{ind}    saved[{key!r}] = SavedTensor(w)",
-                    f"{ind}    if node._site is None: node._site = user_site(2)",
+                    f"{ind}    if node._site is None: node._site = user_site(4)",
                     f"{ind}else: saved[{key!r}] = w",
                 ]
             elif kind == 1:
                 lines += [
                     f"{ind}saved[{key!r}] = SavedTensor(r, True)",
-                    f"{ind}if node._site is None: node._site = user_site(2)",
+                    f"{ind}if node._site is None: node._site = user_site(4)",
                 ]
             else:
                 lines += [
