@@ -153,7 +153,10 @@ def _div_self(grad, other, rounding_mode):
 def _div_other(grad, self, other, rounding_mode):
     if rounding_mode is not None:
         return grad * 0
-    return -grad * _conj(self / other) / _conj(other)
+    # PyTorch's div_tensor_other_backward: -grad * ((self / other) / other).conj(), in that
+    # order; div(), because ATen divides a wrapped Python number (`2.5 / t` would multiply
+    # by the reciprocal)
+    return -grad * _conj(div(self, other) / other)
 
 
 def _div_self_np(grad, other, rounding_mode):
@@ -165,9 +168,7 @@ def _div_self_np(grad, other, rounding_mode):
 def _div_other_np(grad, self, other, rounding_mode):
     if rounding_mode is not None:
         return grad * 0
-    # a Python number over a Tensor is Tensor.__rtruediv__: reciprocal, then multiply
-    q = np.reciprocal(other) * self if _number(self) else self / other
-    return -grad * q / other
+    return -grad * (np.divide(self, other) / other)
 
 
 @defop(node=_div_node, promote="float", grads={"self": _div_self, "other": _div_other},
