@@ -312,3 +312,18 @@ def test_std_rounds_once_as_pytorch_does(name: str, dtype: Any) -> None:
         theirs = getattr(torch, name)(torch.tensor(x), *args)
         ours, theirs = (ours[0], theirs[0]) if name == "std_mean" else (ours, theirs)
         assert np.array_equal(ours.numpy(), theirs.numpy()), dim
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_silu_and_hardsigmoid_compute_as_pytorchs_kernels(dtype: Any) -> None:
+    # silu: x / (1 + exp(-x)) and grad * s * (1 + x * (1 - s)) (was x * sigmoid(x): 76% of
+    # float32 values agreed, now 96%, the rest from PyTorch's own exp); hardsigmoid's gradient
+    # multiplies by 1/6 rounded to float32 (dividing by 6 differed in a quarter of values)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-6, 6, 100_000).astype(dtype)
+    g = rng.uniform(-1, 1, x.shape).astype(dtype)
+    (dv, dg), (tv, tg) = _both(lambda lib, t: lib.nn.functional.silu(t), x, grad=g)
+    assert (dv == tv).mean() > 0.95 and (dg[0] == tg[0]).mean() > 0.78
+    np.testing.assert_array_max_ulp(dv, tv, maxulp=2)
+    (dv, dg), (tv, tg) = _both(lambda lib, t: lib.nn.functional.hardsigmoid(t), x, grad=g)
+    assert np.array_equal(dv, tv) and np.array_equal(dg[0], tg[0])

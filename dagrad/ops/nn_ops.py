@@ -21,8 +21,8 @@ from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
 from dagrad.ops._registry import defop
 from dagrad.ops.linalg import _mm_mat2, _mm_mat2_np, mm
-from dagrad.ops.pointwise import (_alpha_np, _conj, abs, clamp, exp, gt, log, lt, sigmoid, tanh,
-                                  where)
+from dagrad.ops.pointwise import (_accurate, _alpha_np, _conj, abs, clamp, exp, gt, log, lt,
+                                  sigmoid, tanh, where)
 from dagrad.ops.shape import t
 
 _SQRT_2 = math.sqrt(2.0)
@@ -279,21 +279,29 @@ def gelu(self, approximate="none"):
     return (0.5 * self * (1 + _erf_np(self / _SQRT_2))).astype(self.dtype, copy=False)
 
 
-def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+_ONE_SIXTH_F32 = float(np.float32(1 / 6))
 
 
 @defop(node="SiluBackward0", promote="float", grads={
     "self": lambda grad, self: _silu_backward(grad, self)})
 def silu(self):
-    """``x * sigmoid(x)`` (also called swish)."""
-    return (self * _stable_sigmoid(self)).astype(self.dtype, copy=False)
+    """``x * sigmoid(x)`` (also called swish), computed as PyTorch's kernel does:
+    ``x / (1 + exp(-x))``, the exp rounded once from float64 for float16/float32."""
+    if self.dtype == np.float16:                # half precision computes in float32
+        return _silu_np(self.astype(np.float32)).astype(np.float16)
+    return _silu_np(self)
+
+
+def _silu_np(x: np.ndarray) -> np.ndarray:
+    with QUIET:
+        e = _accurate(np.exp, np.negative(x))
+        return (x / (1 + e)).astype(x.dtype, copy=False)
 
 
 def _silu_backward(grad, self):
+    # PyTorch's kernel: grad * s * (1 + x * (1 - s)), left to right
     s = sigmoid(self)
-    return grad * (s * (1 + self * (1 - s)))
+    return grad * s * (1 + self * (1 - s))
 
 
 def _softplus_np(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
@@ -342,7 +350,10 @@ def logsigmoid(self):
 
 
 @defop(node="HardsigmoidBackward0", promote="float", grads={
-    "self": lambda grad, self: where(gt(self, -3.0).logical_and(lt(self, 3.0)), grad / 6, 0.0)})
+    # PyTorch's kernel multiplies by 1/6 rounded to float32, whatever the dtype (dividing by 6
+    # differs from it in a quarter of float32 values)
+    "self": lambda grad, self: where(gt(self, -3.0).logical_and(lt(self, 3.0)),
+                                     grad * _ONE_SIXTH_F32, 0.0)})
 def hardsigmoid(self):
     """``relu6(x + 3) / 6``."""
     return (np.clip(self + 3, 0, 6) / 6).astype(self.dtype, copy=False)
