@@ -327,3 +327,16 @@ def test_silu_and_hardsigmoid_compute_as_pytorchs_kernels(dtype: Any) -> None:
     np.testing.assert_array_max_ulp(dv, tv, maxulp=2)
     (dv, dg), (tv, tg) = _both(lambda lib, t: lib.nn.functional.hardsigmoid(t), x, grad=g)
     assert np.array_equal(dv, tv) and np.array_equal(dg[0], tg[0])
+
+
+@pytest.mark.parametrize("value", [0.3, 2])
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+def test_addcmul_addcdiv_gradients_group_as_pytorch_does(name: str, value: float) -> None:
+    # grad * (t2 * value), grad * (value / t2) (a true division), -grad * (value * t1 / t2^2)
+    rng = np.random.default_rng(6)
+    s, a, b, g = (rng.uniform(0.5, 2, 50_000).astype(np.float32) for _ in range(4))
+    (dv, dg), (tv, tg) = _both(lambda lib, *ts: getattr(lib, name)(*ts, value=value), s, a, b,
+                               grad=g)
+    assert np.array_equal(dv, tv)
+    for d, t in zip(dg, tg):
+        assert np.array_equal(d, t)

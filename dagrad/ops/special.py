@@ -883,20 +883,33 @@ def lerp(self, end, weight):
 @defop(node="AddcmulBackward0", promote="common", promote_params=("self", "tensor1", "tensor2"),
        grads={
     "self": lambda grad: grad,
-    "tensor1": lambda grad, tensor2, value: grad * tensor2 * value,
-    "tensor2": lambda grad, tensor1, value: grad * tensor1 * value,
+    # PyTorch's grouping, grad * (tensor * value): (grad * tensor) * value differs in the last
+    # bit for a third of float32 values
+    "tensor1": lambda grad, tensor2, value: grad * (tensor2 * value),
+    "tensor2": lambda grad, tensor1, value: grad * (tensor1 * value),
 })
 @quiet
 def addcmul(self, tensor1, tensor2, value=1):
     """``self + value * tensor1 * tensor2``. Same as ``torch.addcmul``."""
+    dt = np.result_type(self, tensor1, tensor2)
+    if dt == np.float32 or dt == np.float16:
+        # PyTorch's kernel: fma(value * tensor1, tensor2, self), one rounding for the product and
+        # the sum (a float32 product is exact in float64); half precision in float32
+        f32 = np.float32
+        p = np.multiply(value, tensor1, dtype=f32) if dt == np.float16 else value * tensor1
+        r = np.add(np.multiply(p, tensor2, dtype=np.float64), self, dtype=np.float64)
+        return r.astype(f32).astype(dt, copy=False)
     return self + value * tensor1 * tensor2
 
 
 @defop(node="AddcdivBackward0", promote="common", promote_params=("self", "tensor1", "tensor2"),
        grads={
     "self": lambda grad: grad,
-    "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
-    "tensor2": lambda grad, tensor1, tensor2, value: -grad * value * tensor1 / (tensor2 * tensor2),
+    # PyTorch's grad * (value / tensor2) (a true division: `value / t` would take the
+    # reciprocal) and -grad * (value * tensor1 / (tensor2 * tensor2))
+    "tensor1": lambda grad, tensor2, value: grad * div(value, tensor2),
+    "tensor2": lambda grad, tensor1, tensor2, value: -grad * (
+        tensor1 * value / (tensor2 * tensor2)),
 })
 @quiet
 def addcdiv(self, tensor1, tensor2, value=1):
