@@ -12,6 +12,7 @@ import builtins
 import numpy as np
 
 from dagrad._npquiet import QUIET
+from dagrad.ops._fma import axpy
 
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
@@ -70,9 +71,9 @@ def add(self, other, alpha=1):
         >>> dagrad.add(dagrad.tensor([1., 2.]), 1)
         tensor([2., 3.])
     """
-    if alpha != 1:
-        other = np.multiply(other, alpha)
     with QUIET:
+        if alpha != 1:
+            return axpy(self, other, alpha)         # fused, as PyTorch (Note [Fused multiply-add])
         return np.add(self, other)
 
 
@@ -86,9 +87,9 @@ def add(self, other, alpha=1):
 def sub(self, other, alpha=1):
     """``self - alpha * other``, broadcasting. Same as ``torch.sub``."""
     _check_bool_sub(self, other)
-    if alpha != 1:
-        other = np.multiply(other, alpha)
     with QUIET:
+        if alpha != 1:
+            return axpy(self, other, -alpha)        # fused, as PyTorch (Note [Fused multiply-add])
         return np.subtract(self, other)
 
 
@@ -112,7 +113,8 @@ def _rsub_node(self, other, alpha=1) -> str:
 def rsub(self, other, alpha=1):
     """``other - alpha * self`` (``1 - x`` records ``RsubBackward1``)."""
     if alpha != 1:
-        self = np.multiply(self, alpha)
+        with QUIET:
+            return axpy(other, self, -alpha)        # fused, as PyTorch (Note [Fused multiply-add])
     return np.subtract(other, self)
 
 

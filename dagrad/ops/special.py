@@ -32,6 +32,7 @@ from dagrad._npquiet import QUIET, quiet
 from dagrad._tensor import Tensor
 from dagrad.ops._registry import defop
 from dagrad.ops.nn_ops import _ERF_UFUNC, _erf
+from dagrad.ops import _fma
 from dagrad.ops.pointwise import (_accurate, _conj, abs, cos, div, eq, exp, ge, gt, le, log,
                                   logical_and, logical_or, lt, pow, scalar_type_name,
                                   sigmoid, sin, where)
@@ -874,10 +875,7 @@ def lerp(self, end, weight):
             raise RuntimeError(f"expected dtype {_DTYPE_WORD.get(self.dtype.name, self.dtype.name)}"
                                f" for `{name}` but got dtype "
                                f"{_DTYPE_WORD.get(v.dtype.name, v.dtype.name)}")
-    w = np.asarray(weight, dtype=self.dtype)
-    diff = end - self
-    out = np.where(np.abs(w) < 0.5, self + w * diff, end - diff * (1 - w))
-    return out.astype(self.dtype, copy=False)
+    return _fma.lerp(self, end, weight)         # fused, as PyTorch (Note [Fused multiply-add])
 
 
 @defop(node="AddcmulBackward0", promote="common", promote_params=("self", "tensor1", "tensor2"),
@@ -891,15 +889,8 @@ def lerp(self, end, weight):
 @quiet
 def addcmul(self, tensor1, tensor2, value=1):
     """``self + value * tensor1 * tensor2``. Same as ``torch.addcmul``."""
-    dt = np.result_type(self, tensor1, tensor2)
-    if dt == np.float32 or dt == np.float16:
-        # PyTorch's kernel: fma(value * tensor1, tensor2, self), one rounding for the product and
-        # the sum (a float32 product is exact in float64); half precision in float32
-        f32 = np.float32
-        p = np.multiply(value, tensor1, dtype=f32) if dt == np.float16 else value * tensor1
-        r = np.add(np.multiply(p, tensor2, dtype=np.float64), self, dtype=np.float64)
-        return r.astype(f32).astype(dt, copy=False)
-    return self + value * tensor1 * tensor2
+    # PyTorch's kernel: fma(value * tensor1, tensor2, self) (Note [Fused multiply-add])
+    return _fma.addcmul(self, tensor1, tensor2, value)
 
 
 @defop(node="AddcdivBackward0", promote="common", promote_params=("self", "tensor1", "tensor2"),

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import (
     Optimizer, _check_hyperparameters, _add, _addcmul, _grad_of, _incr_step, _mul, _scalar, _step_tensor, _to_scalar,
     _zeros_like)
@@ -56,7 +57,7 @@ class Adadelta(Optimizer):
                 param = p._data
                 g = _grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g + _scalar(wd, g) * param
+                    g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 square_avg = state["square_avg"]._data
                 acc_delta = state["acc_delta"]._data
                 _mul(square_avg, rho)

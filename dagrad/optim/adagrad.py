@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import (
     Optimizer, _check_hyperparameters, _addcdiv, _addcmul, _grad_of, _incr_step, _scalar, _step_tensor, _to_scalar)
 
@@ -50,7 +51,7 @@ class Adagrad(Optimizer):
                 param = p._data
                 g = _grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g + _scalar(wd, g) * param
+                    g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
                 _addcmul(state_sum, g, g, 1)

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import (
     Optimizer, _check_hyperparameters, _addcdiv, _addcmul, _grad_of, _incr_step, _lerp, _mul, _scalar, _step_tensor,
     _to_scalar, _zeros_like)
@@ -74,7 +75,7 @@ class Adam(Optimizer):
                     if group["decoupled_weight_decay"]:
                         _mul(param, 1 - lr * wd)
                     else:
-                        g = g + _scalar(wd, g) * param
+                        g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 _lerp(exp_avg, g, 1 - beta1)
                 _mul(exp_avg_sq, beta2)
                 _addcmul(exp_avg_sq, g, g, 1 - beta2)

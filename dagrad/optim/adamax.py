@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import (
     Optimizer, _check_hyperparameters, _addcdiv, _grad_of, _incr_step, _lerp, _mul, _scalar, _step_tensor, _to_scalar,
     _zeros_like)
@@ -56,7 +57,7 @@ class Adamax(Optimizer):
                 param = p._data
                 g = _grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g + _scalar(wd, g) * param
+                    g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 exp_avg = state["exp_avg"]._data
                 exp_inf = state["exp_inf"]._data
                 _lerp(exp_avg, g, 1 - beta1)

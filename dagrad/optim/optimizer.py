@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.autograd.graph import RemovableHandle
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
@@ -418,11 +419,11 @@ def _grad_of(p: Tensor, maximize: bool) -> np.ndarray:
 
 
 def _add(self: np.ndarray, other: np.ndarray, alpha: Any = 1) -> None:
-    """``self.add_(other, alpha=alpha)``."""
+    """``self.add_(other, alpha=alpha)``: fused, as PyTorch (Note [Fused multiply-add])."""
     if alpha == 1:
         np.add(self, other, out=self)
     else:
-        np.add(self, _scalar(alpha, self) * other, out=self)
+        _fma.axpy(self, other, _to_scalar(alpha), out=self)
 
 
 def _mul(self: np.ndarray, value: Any) -> None:
@@ -431,8 +432,9 @@ def _mul(self: np.ndarray, value: Any) -> None:
 
 
 def _addcmul(self: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> None:
-    """``self.addcmul_(t1, t2, value=value)``: ``self + value * t1 * t2``."""
-    np.add(self, _scalar(value, self) * t1 * t2, out=self)
+    """``self.addcmul_(t1, t2, value=value)``: ``self + value * t1 * t2``, fused as PyTorch
+    (Note [Fused multiply-add])."""
+    _fma.addcmul(self, t1, t2, _to_scalar(value), out=self)
 
 
 def _addcdiv(self: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> None:
@@ -442,11 +444,7 @@ def _addcdiv(self: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -
 
 def _lerp(self: np.ndarray, end: np.ndarray, weight: Any) -> None:
     """``self.lerp_(end, weight)`` with ATen's two-sided formula."""
-    w = _scalar(weight, self)
-    if abs(float(w)) < 0.5:
-        np.add(self, w * (end - self), out=self)
-    else:
-        np.subtract(end, (end - self) * (1 - w), out=self)
+    _fma.lerp(self, end, _to_scalar(weight), out=self)
 
 
 def _zeros_like(p: Tensor) -> Tensor:

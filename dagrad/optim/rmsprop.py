@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import (
     Optimizer, _check_hyperparameters, _add, _addcdiv, _addcmul, _grad_of, _incr_step, _lerp, _mul, _scalar,
     _step_tensor, _to_scalar, _zeros_like)
@@ -55,7 +56,7 @@ class RMSprop(Optimizer):
                 square_avg = state["square_avg"]._data
                 _incr_step(state["step"])
                 if wd != 0:
-                    g = g + _scalar(wd, g) * param
+                    g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 _mul(square_avg, alpha)
                 _addcmul(square_avg, g, g, 1 - alpha)
                 state["square_avg"]._bump()

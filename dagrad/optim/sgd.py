@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dagrad._tensor import Tensor
+from dagrad.ops import _fma
 from dagrad.optim.optimizer import Optimizer, _add, _grad_of, _mul, _scalar, _to_scalar
 
 
@@ -68,7 +69,7 @@ class SGD(Optimizer):
                 param = p._data
                 g = _grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g + _scalar(wd, g) * param
+                    g = _fma.axpy(g, param, wd)          # grad.add(param, alpha=wd), fused
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -79,7 +80,7 @@ class SGD(Optimizer):
                         _mul(buf._data, momentum)
                         _add(buf._data, g, alpha=1 - dampening)
                         buf._bump()
-                    g = g + _scalar(momentum, g) * buf._data if group["nesterov"] else buf._data
+                    g = _fma.axpy(g, buf._data, momentum) if group["nesterov"] else buf._data
                 _add(param, g, alpha=-lr)
                 p._bump()
         return loss
