@@ -7,7 +7,7 @@ import numpy as np
 
 from dagrad._tensor import Tensor
 from dagrad.ops import _fma
-from dagrad.optim.optimizer import Optimizer, _add, _grad_of, _mul, _scalar, _to_scalar
+from dagrad.optim.optimizer import Optimizer, _add, _grad_of, _mul, _to_scalar
 
 
 class SGD(Optimizer):
