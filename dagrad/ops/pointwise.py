@@ -284,6 +284,13 @@ def pow(self, exponent):
         if type(self) is np.ndarray and self.dtype.kind == "f" and \
                 (type(exponent) is int or type(exponent) is float):
             return _pow_scalar(self, exponent)
+        if type(exponent) is np.ndarray and exponent.dtype.kind == "f" and \
+                (type(self) is int or type(self) is float):
+            # a number to a tensor power: the base rounded to the tensor's dtype first, as
+            # PyTorch's scalar becomes that dtype; the power in float64 rounded once
+            dt = exponent.dtype
+            base = np.float64(dt.type(self))
+            return np.power(base, exponent, dtype=np.float64).astype(dt)
         return np.power(self, exponent)
 
 

@@ -74,7 +74,8 @@ def _not_for_ints(name: str, x: np.ndarray) -> None:
 
 
 @defop(node="Exp2Backward0", promote="float",
-       grads={"self": lambda grad, result: grad * _conj(result * _LN2)})
+       # PyTorch's grad * result * ln 2, left to right
+       grads={"self": lambda grad, result: grad * _conj(result) * _LN2})
 @quiet
 def exp2(self):
     """``2 ** x`` element-wise. Same as ``torch.exp2``.
