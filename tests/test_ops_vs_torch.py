@@ -398,3 +398,13 @@ def test_a_number_to_a_tensor_power_is_pytorchs(base: float) -> None:
     (dv, dg), (tv, tg) = _both(lambda lib, t: base ** t, x, grad=g)
     assert (dv != tv).mean() < 0.03 and (dg[0] != tg[0]).mean() < 0.03
     np.testing.assert_array_max_ulp(dv, tv, maxulp=1)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_gradient_is_pytorchs(reduction: str) -> None:
+    # norm * (input - target) * grad with norm = 2 / numel rounded once
+    rng = np.random.default_rng(11)
+    x, t = (rng.standard_normal((64, 10)).astype(np.float32) for _ in range(2))
+    fn = (lambda lib, a, b: lib.nn.functional.mse_loss(a, b, reduction=reduction).sum())
+    (_, dg), (_, tg) = _both(fn, x, t, grad=np.float32(1.0))
+    assert np.array_equal(dg[0], tg[0]) and np.array_equal(dg[1], tg[1])

@@ -406,7 +406,10 @@ def _numel(*tensors: Tensor) -> int:
 
 
 def _mse_grad(grad, self, target, reduction):
-    return _reduce_grad(grad * 2 * (self - target), reduction, _numel(self, target))
+    # PyTorch's kernel: norm * (self - target) * grad, norm = 2 / numel for "mean" (a scalar
+    # rounded once), else 2; dividing the product by numel differed in 18% of float32 values
+    norm = 2.0 / _numel(self, target) if reduction == "mean" else 2.0
+    return (self - target) * norm * grad
 
 
 @defop(node="MseLossBackward0", promote="common", grads={
