@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import builtins
 
+import math
+import threading
+
 import numpy as np
 
 from dagrad._npquiet import QUIET
@@ -384,16 +387,33 @@ def _tanh_grad(grad, result):
     return grad * _conj(1 - result * result)
 
 
+class _Float64Scratch(threading.local):
+    buf: np.ndarray | None = None
+
+
+_F64_SCRATCH = _Float64Scratch()
+
+
+def _float64_scratch(shape: tuple) -> np.ndarray:
+    """A per-thread float64 work array of ``shape``, reused from call to call (up to 32 MiB):
+    a fresh one of a few hundred KiB costs page faults on every call."""
+    n = math.prod(shape)
+    buf = _F64_SCRATCH.buf
+    if buf is None or buf.size < n:
+        if n > 1 << 22:
+            return np.empty(shape, np.float64)
+        buf = _F64_SCRATCH.buf = np.empty(n, np.float64)
+    return buf[:n].reshape(shape)
+
+
 def _tanh_grad_np(grad, result):
     dt = result.dtype
     if dt == np.float32:
         # the same values as _tanh_grad's casts (a float32 squared in float64 is exact, and the
-        # multiply rounds t to float32 first), at a third of the time: no full-size casts
-        t = np.square(result, dtype=np.float64)
-        if type(t) is np.ndarray:
-            np.subtract(1, t, out=t)
-        else:                               # a 0-dim result is a NumPy scalar
-            t = 1 - t
+        # multiply rounds t to float32 first), without full-size casts or a fresh float64 array
+        t = _float64_scratch(result.shape)
+        np.square(result, out=t, dtype=np.float64)
+        np.subtract(1, t, out=t)
         return np.multiply(grad, t, dtype=np.float32, casting="unsafe")
     if dt == np.float16:
         r = result.astype(np.float64)
