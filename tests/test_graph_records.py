@@ -140,8 +140,14 @@ def test_keyword_calls_bind_as_python_does_after_the_plan_is_cached() -> None:
             dagrad.clamp(a, mn=1)
         with pytest.raises(TypeError, match=r"^add\(\) missing required argument: 'other'$"):
             dagrad.add(a, alpha=2)
-        with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'input'$"):
+        with pytest.raises(TypeError, match=r"^add\(\) missing required argument: 'other'$"):
             dagrad.add(input=a)
+        # PyTorch's functions name their first tensor `input`
+        assert dagrad.add(input=a, other=a, alpha=2).tolist() == [-3.0, 1.5, 6.0]
+        assert dagrad.exp(input=a).tolist() == np.exp([-1.0, 0.5, 2.0]).tolist()
+        assert dagrad.sum(input=a, dim=0).item() == 1.5
+        with pytest.raises(TypeError, match=r"^add\(\) got multiple values for argument 'input'$"):
+            dagrad.add(a, input=a)
 
 
 def test_a_recorded_op_adds_few_objects_for_the_garbage_collector() -> None:

@@ -79,6 +79,9 @@ class Op:
         self.tails = {n: self.defaults[n:] for n in range(self.nparams)
                       if all(d is not _MISSING for d in self.defaults[n:])}
         self.kw_plans: dict = {}
+        # PyTorch's functions name their first tensor `input`; the registry's kernels say `self`
+        self.input_index = 0 if self.params[:1] == ("self",) and "input" not in self.params \
+            else None
         self.var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL
                                   for p in sig.parameters.values())
         self.formulas = {k: _Formula(v) for k, v in (grads or {}).items()}
@@ -186,6 +189,8 @@ class Op:
         vals = list(args) + list(self.defaults[n:])
         for k, v in kwargs.items():
             i = self.index.get(k)
+            if i is None and k == "input":
+                i = self.input_index            # torch.add(input=x, ...): `input` names `self`
             if i is None:
                 raise TypeError(f"{self.name}() got an unexpected keyword argument '{k}'")
             if i < n:
@@ -199,7 +204,9 @@ class Op:
     def _kw_plan(self, n: int, keys: tuple) -> tuple | None:
         """For a call with ``n`` positional arguments and keywords ``keys`` that binds: the
         defaults to append and the position of each keyword (cached per op by ``__call__``)."""
-        idx = tuple(self.index.get(k, -1) for k in keys)
+        idx = tuple(self.index.get(k, self.input_index if k == "input" else None) for k in keys)
+        if None in idx:
+            return None
         if n > self.nparams or any(i < n for i in idx):
             return None
         given = set(range(n)) | set(idx)
