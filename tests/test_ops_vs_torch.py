@@ -408,3 +408,48 @@ def test_mse_loss_gradient_is_pytorchs(reduction: str) -> None:
     fn = (lambda lib, a, b: lib.nn.functional.mse_loss(a, b, reduction=reduction).sum())
     (_, dg), (_, tg) = _both(fn, x, t, grad=np.float32(1.0))
     assert np.array_equal(dg[0], tg[0]) and np.array_equal(dg[1], tg[1])
+
+
+_SUM_SHAPES = [(7,), (8,), (9,), (24,), (33,), (640,), (1000,), (4096,), (30000,), (3,), (64, 10),
+               (128, 256), (64, 100), (8, 3), (5, 7), (256, 1), (4, 5, 6), (16, 17, 3), (33, 9),
+               (40, 12), (1000, 2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", _SUM_SHAPES, ids=str)
+def test_sums_and_means_add_in_pytorchs_order(shape: tuple, dtype: Any) -> None:
+    # Note [PyTorch's summation order]: full sums, last-axis and leading-axes sums of contiguous
+    # float arrays, and the means built on them, equal PyTorch's bit for bit (1 thread); NumPy's
+    # pairwise order differed in the last bit for most of them
+    x = np.random.default_rng(12).standard_normal(shape).astype(dtype)
+    nd = len(shape)
+    dims = [None, (nd - 1,)] + [tuple(range(k)) for k in range(1, nd)] + \
+        [tuple(range(k, nd)) for k in range(1, nd)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for dim in dims:
+            for name in ("sum", "mean"):
+                ours = getattr(dagrad.tensor(x), name)(*(() if dim is None else (dim,)))
+                theirs = getattr(torch.tensor(x), name)(*(() if dim is None else (dim,)))
+                assert np.array_equal(ours.numpy(), theirs.numpy()), (name, dim)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_bias_gradient_and_losses_are_pytorchs() -> None:
+    # a Linear layer's bias gradient is a sum over the batch (the engine's sum to shape), and
+    # mse_loss's value a mean: both now PyTorch's values exactly
+    rng = np.random.default_rng(13)
+    x, w, y = (rng.standard_normal(s).astype(np.float32) for s in ((64, 30), (10, 30), (64, 10)))
+    out = []
+    for lib in (dagrad, torch):
+        lin = lib.nn.Linear(30, 10)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(w))
+            lin.bias.zero_()
+        loss = lib.nn.functional.mse_loss(lin(lib.tensor(x)), lib.tensor(y))
+        loss.backward()
+        out.append((loss.item(), lin.bias.grad.numpy(), lin.weight.grad.numpy()))
+    assert out[0][0] == out[1][0]
+    assert np.array_equal(out[0][1], out[1][1])

@@ -19,6 +19,7 @@ from dagrad import _dtypes
 from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
+from dagrad.ops._cascade import fsum
 from dagrad.ops._registry import defop
 from dagrad.ops.linalg import _mm_mat2, _mm_mat2_np, mm
 from dagrad.ops.pointwise import (_accurate, _alpha_np, _conj, abs, clamp, exp, gt, log, lt,
@@ -388,11 +389,12 @@ def hardshrink(self, lambd=0.5):
 def _reduce_np(loss: np.ndarray, reduction: str, count: object = None) -> np.ndarray:
     if reduction == "none":
         return loss
+    # the sum in PyTorch's order (Note [PyTorch's summation order]); the mean divides it
     if reduction == "sum":
-        return np.asarray(np.sum(loss), dtype=loss.dtype)
+        return np.asarray(fsum(loss), dtype=loss.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         n = loss.size if count is None else count
-        return np.asarray(np.sum(loss) / n, dtype=loss.dtype)
+        return np.asarray(fsum(loss) / n, dtype=loss.dtype)
 
 
 def _reduce_grad(g: Tensor, reduction: str, numel: int) -> Tensor:

@@ -6,6 +6,7 @@ import builtins
 import numpy as np
 
 from dagrad._npquiet import QUIET, broadcast_view
+from dagrad.ops._cascade import cascade_sum
 
 from dagrad import _dtypes
 from dagrad._tensor import Tensor
@@ -51,8 +52,14 @@ def sum(self, dim=None, keepdim=False, dtype=None):
     """
     out_dtype = dtype.np if dtype is not None else (
         np.dtype(np.int64) if self.dtype.kind in "biu" else self.dtype)
+    axis = _axis(dim, self.ndim)
+    if out_dtype is self.dtype:
+        # float32/float64 added in PyTorch's order (Note [PyTorch's summation order])
+        r = cascade_sum(self, axis, keepdim)
+        if r is not None:
+            return r
     # np.add.reduce is what np.sum calls, less its Python wrapper (~1 us a call)
-    return _add_reduce(self, axis=_axis(dim, self.ndim), dtype=out_dtype, keepdims=keepdim)
+    return _add_reduce(self, axis=axis, dtype=out_dtype, keepdims=keepdim)
 
 
 _add_reduce = np.add.reduce
@@ -91,8 +98,14 @@ def mean(self, dim=None, keepdim=False, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_dtypes.from_numpy_dtype(self.dtype).name.capitalize()}"
             .replace("Int64", "Long").replace("Int32", "Int"))
+    axis = _axis(dim, self.ndim)
     with QUIET:
-        out = np.mean(self, axis=_axis(dim, self.ndim), keepdims=keepdim)
+        # PyTorch's mean is its sum divided by the count (Note [PyTorch's summation order])
+        total = cascade_sum(self, axis, keepdim)
+        if total is not None:
+            n = self.size // max(total.size, 1)
+            return np.asarray(np.true_divide(total, n), dtype=self.dtype)
+        out = np.mean(self, axis=axis, keepdims=keepdim)
     return np.asarray(out, dtype=self.dtype)
 
 
