@@ -453,3 +453,30 @@ def test_bias_gradient_and_losses_are_pytorchs() -> None:
         out.append((loss.item(), lin.bias.grad.numpy(), lin.weight.grad.numpy()))
     assert out[0][0] == out[1][0]
     assert np.array_equal(out[0][1], out[1][1])
+
+
+@pytest.mark.parametrize("n", [1, 16, 17, 64, 257, 1000])
+def test_nll_and_cross_entropy_losses_are_pytorchs(n: int) -> None:
+    # nll_loss adds its samples in PyTorch's eight-level cascade (ops/_cascade.py: nll_sum),
+    # with ignored targets and class weights; cross_entropy's value then equals PyTorch's too
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((n, 10)).astype(np.float32)
+    y = rng.integers(0, 10, n)
+    y[rng.random(n) < 0.2] = -100
+    w = rng.uniform(0.5, 2, 10).astype(np.float32)
+    # (cross_entropy: on PyTorch's own log_softmax values, whose exp dagrad does not reproduce)
+    logp = torch.log_softmax(torch.tensor(x), 1).numpy()
+    for weighted in (False, True):
+        for reduction in ("mean", "sum"):
+            tkw = {"weight": torch.tensor(w)} if weighted else {}
+            dkw = {"weight": dagrad.tensor(w)} if weighted else {}
+            ours = dagrad.nn.functional.nll_loss(dagrad.tensor(x), dagrad.tensor(y),
+                                                 reduction=reduction, **dkw).item()
+            theirs = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor(y),
+                                                  reduction=reduction, **tkw).item()
+            assert ours == theirs or np.isnan(ours) and np.isnan(theirs)     # all ignored
+            ours = dagrad.nn.functional.nll_loss(dagrad.tensor(logp), dagrad.tensor(y),
+                                                 reduction=reduction, **dkw).item()
+            theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y),
+                                                       reduction=reduction, **tkw).item()
+            assert ours == theirs or np.isnan(ours) and np.isnan(theirs)

@@ -33,6 +33,8 @@ tests/test_ops_vs_torch.py compares the two on many shapes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -184,3 +186,34 @@ def fsum(a: np.ndarray, axis: tuple | None = None, keepdims: bool = False) -> np
     if r is None:
         r = np.add.reduce(a, axis=axis, keepdims=keepdims)
     return r
+
+
+def _seq_from(acc: Any, seg: np.ndarray) -> Any:
+    """``acc + seg[0] + seg[1] + ...``, one after another."""
+    if seg.size == 0:
+        return acc
+    return _accumulate(np.concatenate([np.asarray(acc, seg.dtype).reshape(1), seg]))[-1]
+
+
+def nll_sum(terms: np.ndarray, index: np.ndarray) -> Any:
+    """PyTorch's nll_loss reduction: ``terms`` (the per-sample losses ``-w[t] * x[t]`` of the
+    samples not ignored, in order) added in its eight-level cascade, which passes a level's
+    partial sum up after each sample whose batch ``index`` is a multiple of 16 (of 256 for the
+    next level, and so on; sample 0 passes all the way up), then adds the levels in order."""
+    zero = terms.dtype.type(0)
+    levels = [zero] * 8
+    start = 0
+    for p in np.flatnonzero(index % 16 == 0):
+        levels[0] = _seq_from(levels[0], terms[start:p + 1])
+        b = int(index[p])
+        for j in range(7):
+            if b & (15 << (4 * j)):
+                break
+            levels[j + 1] = levels[j + 1] + levels[j]
+            levels[j] = zero
+        start = p + 1
+    levels[0] = _seq_from(levels[0], terms[start:])
+    total = zero
+    for v in levels:
+        total = total + v
+    return total

@@ -19,7 +19,7 @@ from dagrad import _dtypes
 from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.ops import _formulas
-from dagrad.ops._cascade import fsum
+from dagrad.ops._cascade import fsum, nll_sum
 from dagrad.ops._registry import defop
 from dagrad.ops.linalg import _mm_mat2, _mm_mat2_np, mm
 from dagrad.ops.pointwise import (_accurate, _alpha_np, _conj, abs, clamp, exp, gt, log, lt,
@@ -593,6 +593,15 @@ def nll_loss(self, target, weight=None, reduction="mean", ignore_index=-100):
     loss = -picked * w
     if reduction == "none":
         return loss[0] if squeeze else loss
+    if self.ndim <= 2 and x.dtype.kind == "f":
+        # PyTorch's own cascade over the samples (ops/_cascade.py: nll_sum)
+        keep = np.flatnonzero(target.reshape(-1) != ignore_index)
+        total = nll_sum(loss[keep], keep)
+        if reduction == "sum":
+            return np.asarray(total, dtype=x.dtype)
+        tw = x.dtype.type(keep.size) if weight is None else nll_sum(w[keep], keep)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(total / tw, dtype=x.dtype)
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -610,8 +619,13 @@ def _nll_loss_backward(grad_output, target, weight, reduction, ignore_index, sel
     if reduction == "none":
         g = g[None] if len(self_shape) == 1 else g
     elif reduction == "mean":
+        tw = w.sum()
+        if weight is not None and len(self_shape) <= 2 and w.dtype.kind == "f":
+            # the total weight as the forward added it (ops/_cascade.py: nll_sum)
+            keep = np.flatnonzero(np.asarray(target).reshape(-1) != ignore_index)
+            tw = nll_sum(w.reshape(-1)[keep], keep)
         with np.errstate(invalid="ignore", divide="ignore"):
-            g = g / w.sum()
+            g = g / tw
     vals = -w * g
     np.put_along_axis(x, safe[..., None], vals[..., None].astype(out.dtype), axis=-1)
     return out
