@@ -242,3 +242,17 @@ def test_bad_input_leaves_operands_unchanged() -> None:
     with pytest.raises(RuntimeError):
         exec("(x * 2).backward()", ns)
     assert ns["x"].grad is None
+
+
+def test_sums_and_means_of_infinities_and_empty_tensors_do_not_warn() -> None:
+    # PyTorch never warns here: inf - inf is nan, an empty mean is nan, an empty sum 0
+    import warnings
+    cases = [([float("inf"), float("-inf"), 1.0], "nan", "nan"),
+             ([3e38, 3e38, -3e38] + [0.0] * 20, "inf", "inf"),
+             ([], "0.0", "nan")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for values, total, mean in cases:
+            t = dagrad.tensor(values)
+            assert str(t.sum().item()) == total and str(t.mean().item()) == mean
+        assert dagrad.zeros(3, 0).mean(1).isnan().all()

@@ -39,6 +39,8 @@ import math
 
 import numpy as np
 
+from dagrad._npquiet import QUIET
+
 _LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
 
 
@@ -144,8 +146,9 @@ def _outer(a: np.ndarray, lanes: int) -> np.ndarray:
 def cascade_sum(a: np.ndarray, axis: tuple | None, keepdims: bool = False) -> np.ndarray | None:
     """``a.sum(axis)`` added in PyTorch's order (Note [PyTorch's summation order]); None where
     the dtype or layout is not one it covers. ``axis`` is None or a sorted tuple of dims."""
-    r = _cascade(a, axis, keepdims)
-    return None if r is None else r + 0                # PyTorch adds the sum to a zero output
+    with QUIET:                                        # inf - inf: nan, without a warning
+        r = _cascade(a, axis, keepdims)
+        return None if r is None else r + 0            # PyTorch adds the sum to a zero output
 
 
 def _cascade(a: np.ndarray, axis: tuple | None, keepdims: bool) -> np.ndarray | None:

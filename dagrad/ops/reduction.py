@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -105,7 +106,12 @@ def mean(self, dim=None, keepdim=False, dtype=None):
         if total is not None:
             n = self.size // max(total.size, 1)
             return np.asarray(np.true_divide(total, n), dtype=self.dtype)
-        out = np.mean(self, axis=axis, keepdims=keepdim)
+        if self.size == 0:                  # nan, as PyTorch, without NumPy's warning
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out = np.mean(self, axis=axis, keepdims=keepdim)
+        else:
+            out = np.mean(self, axis=axis, keepdims=keepdim)
     return np.asarray(out, dtype=self.dtype)
 
 
