@@ -57,8 +57,9 @@ def main() -> None:
                            (b6_scalar_graph, 1, b6_scalar_graph.OPS)):
         r = measure(module, n, ops)
         gcs = ", ".join(f"gen{g}: {c} collections {t:.3f} us/op" for g, (c, t) in r["gc"].items())
-        print(f"{module.NAME}: forward {r['fwd_us']:.2f} us/op, backward {r['bwd_us']:.2f} us/node, "
-              f"all {r['total_us']:.2f} us/op; collector: {gcs or 'none'}")
+        print(f"{module.NAME}: forward {r['fwd_us']:.2f} us/op, "
+              f"backward {r['bwd_us']:.2f} us/node, all {r['total_us']:.2f} us/op; "
+              f"collector: {gcs or 'none'}")
 
 
 if __name__ == "__main__":

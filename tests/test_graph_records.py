@@ -188,9 +188,10 @@ def test_next_functions_can_be_set_as_pairs() -> None:
     assert n._fns == (a.grad_fn, None)
 
 
-def _line() -> int:
+def _at(y: Any) -> tuple:
+    """``(y, the caller's line)``: the line the op producing ``y`` ran on."""
     import sys
-    return sys._getframe(1).f_lineno
+    return y, sys._getframe(1).f_lineno
 
 
 def test_source_site_is_the_users_line_on_every_recording_path() -> None:
@@ -199,14 +200,15 @@ def test_source_site_is_the_users_line_on_every_recording_path() -> None:
     a = dagrad.ones(3, requires_grad=True, dtype=dagrad.float64)
     b = dagrad.full((3,), 2.0, requires_grad=True, dtype=dagrad.float64)
     w = dagrad.ones(2, 3, requires_grad=True, dtype=dagrad.float64)
-    cases = []
-    y = a * b; cases.append((y, _line()))                           # operator fast path  # noqa: E702
-    y = a / b; cases.append((y, _line()))                           # fast path, DivBackward0  # noqa: E702
-    y = a.exp(); cases.append((y, _line()))                         # registry op as a method  # noqa: E702
-    y = dagrad.mul(a, b); cases.append((y, _line()))                # registry op  # noqa: E702
-    y = dagrad.nn.functional.linear(w, w); cases.append((y, _line()))   # nn.functional  # noqa: E702
-    y = a.clamp(min=0.5); cases.append((y, _line()))                # keywords, ClampBackward1  # noqa: E702
+    cases = [
+        _at(a * b),                                  # the operator fast path
+        _at(a / b),                                  # fast path, callable node name
+        _at(a.exp()),                                # a registry op as a method
+        _at(dagrad.mul(a, b)),                       # a registry op
+        _at(dagrad.nn.functional.linear(w, w)),      # through nn.functional
+        _at(a.clamp(min=0.5)),                       # keywords
+    ]
     with dagrad.autograd.profiler.profile():
-        y = a.sin(); cases.append((y, _line()))                     # the profiler's wrapper  # noqa: E702
+        cases.append(_at(a.sin()))                   # the profiler's wrapper
     for y, line in cases:
         assert y.grad_fn._site == (__file__, line), (y.grad_fn, y.grad_fn._site, line)
