@@ -306,15 +306,23 @@ def _silu_backward(grad, self):
 
 
 def _softplus_np(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    # PyTorch's kernel: log1p(exp(beta * x)) / beta below the threshold, each function
+    # rounded once (the stable log1p(exp(-|bx|)) + max(bx, 0) differed from it in 28% of
+    # float32 values)
     bx = x * beta
-    with np.errstate(over="ignore"):
-        soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
+    with QUIET:
+        soft = _accurate(np.log1p, _accurate(np.exp, bx))
     return np.where(bx > threshold, x, soft / beta).astype(x.dtype, copy=False)
 
 
-@defop(node="SoftplusBackward0", promote="float", grads={
-    "self": lambda grad, self, beta, threshold: where(
-        gt(self * beta, threshold), grad, grad * sigmoid(self * beta))})
+def _softplus_backward(grad, self, beta, threshold):
+    # PyTorch's kernel: z = exp(beta * x); grad * z / (z + 1) below the threshold
+    bx = self * beta
+    z = exp(bx)
+    return where(gt(bx, threshold), grad, grad * z / (z + 1))
+
+
+@defop(node="SoftplusBackward0", promote="float", grads={"self": _softplus_backward})
 def softplus(self, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
     return _softplus_np(self, beta, threshold)
