@@ -800,9 +800,25 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool, name: str) -> T
         rec = op.record              # the op's compiled recording (Note [Compiled recording])
         if rec is not None:
             rec((self, other) + _TAILS[name], t)
+        elif name == "div" and op.record_cls is not None:     # no rounding mode: DivBackward0
+            cls = _DIV_NODE[0] if _DIV_NODE else _div_node_class(op)
+            op.record_cls((self, other, None), t, cls)
         else:
             _record(op, (self, other) + _TAILS[name], (t,))
     return t
+
+
+_DIV_NODE: list = []
+
+
+def _div_node_class(op: Any) -> type:
+    """div's DivBackward0 node class, as ``_record`` would pick it for ``a / b``."""
+    from dagrad.autograd.graph import node_class
+    cls = op.node_classes.get("DivBackward0")
+    if cls is None:
+        cls = op.node_classes["DivBackward0"] = node_class("DivBackward0", op, op.outputs)
+    _DIV_NODE.append(cls)
+    return cls
 
 
 Tensor.__module__ = Size.__module__ = "dagrad"     # `<class 'dagrad.Tensor'>` as torch prints
