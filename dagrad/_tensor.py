@@ -800,25 +800,16 @@ def _fast(self: Tensor, other: Any, ufunc: Any, reflected: bool, name: str) -> T
         rec = op.record              # the op's compiled recording (Note [Compiled recording])
         if rec is not None:
             rec((self, other) + _TAILS[name], t)
-        elif name == "div" and op.record_cls is not None:     # no rounding mode: DivBackward0
-            cls = _DIV_NODE[0] if _DIV_NODE else _div_node_class(op)
-            op.record_cls((self, other, None), t, cls)
+        elif name in _NODE_NAMES and op.record_cls is not None:
+            op.record_cls((self, other) + _TAILS[name], t, op.node_class_named(_NODE_NAMES[name]))
         else:
             _record(op, (self, other) + _TAILS[name], (t,))
     return t
 
 
-_DIV_NODE: list = []
-
-
-def _div_node_class(op: Any) -> type:
-    """div's DivBackward0 node class, as ``_record`` would pick it for ``a / b``."""
-    from dagrad.autograd.graph import node_class
-    cls = op.node_classes.get("DivBackward0")
-    if cls is None:
-        cls = op.node_classes["DivBackward0"] = node_class("DivBackward0", op, op.outputs)
-    _DIV_NODE.append(cls)
-    return cls
+# The node an op with a call-dependent node name records on this path, where the path's own
+# arguments fix it (div without a rounding mode), so the registry's name function is skipped.
+_NODE_NAMES = {"div": "DivBackward0"}
 
 
 Tensor.__module__ = Size.__module__ = "dagrad"     # `<class 'dagrad.Tensor'>` as torch prints

@@ -24,7 +24,7 @@ from dagrad._npquiet import QUIET
 from dagrad._tensor import Tensor
 from dagrad.autograd.graph import _NOTHING_KEPT, AccumulateGrad, Node, Released, edge_of
 from dagrad.autograd.grad_mode import STATE
-from dagrad.ops._cascade import cascade_sum as _cascade_sum
+from dagrad.ops._cascade import fsum as _fsum
 
 _getrefcount = sys.getrefcount
 _make = Tensor._make
@@ -673,9 +673,7 @@ def _sum_to(fn: Node, i: int, g: Tensor, shape: tuple) -> Tensor:
             # without keepdims when only leading dims go (a bias's gradient): no reshaped view,
             # so AccumulateGrad can keep the array without a copy; added in PyTorch's order
             # where it can be (Note [PyTorch's summation order])
-            keep = len(dims) != lead
-            r = _cascade_sum(a, dims, keep)
-            a = r if r is not None else np.sum(a, axis=dims, keepdims=keep, dtype=a.dtype)
+            a = _fsum(a, dims, len(dims) != lead)
         return Tensor._make(a.reshape(shape) if a.shape != shape else a)
     from dagrad import ops
     if dims:

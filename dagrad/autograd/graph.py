@@ -78,18 +78,22 @@ def user_site(depth: int = 2) -> tuple | None:
         if not fn.startswith(_DAGRAD_DIR):
             # one shared tuple per line (Note [Fewer tracked objects])
             site = (fn, f.f_lineno)
-            return _SITES.get(site) or _intern_site(site)
+            return _SITES.get(site) or interned(_SITES, site)
         f = f.f_back
     return None
 
 
-_SITES: dict = {}
+def interned(cache: dict, value: tuple) -> tuple:
+    """``value``, kept in ``cache`` so that equal tuples met later are this one (Note [Fewer
+    tracked objects]); a cache stops growing at 4,096 entries. Callers look up first:
+    ``cache.get(v) or interned(cache, v)``."""
+    if len(cache) < 4096:
+        cache[value] = value
+    return value
 
 
-def _intern_site(site: tuple) -> tuple:
-    if len(_SITES) < 4096:
-        _SITES[site] = site
-    return site
+_SITES: dict = {}      # source sites
+_NRS: dict = {}        # a node's input numbers
 
 
 def describe_site(site: tuple | None) -> str:
@@ -202,16 +206,6 @@ class _Hooks:
         self.post: dict | None = None          # Node.register_hook
 
 
-_NRS: dict = {}
-
-
-def intern_nrs(nrs: tuple) -> tuple:
-    """One shared tuple of input numbers per distinct value (Note [Fewer tracked objects])."""
-    if len(_NRS) < 4096:
-        _NRS[nrs] = nrs
-    return nrs
-
-
 class Node:
     """A recorded operation: ``apply`` maps output gradients to input gradients.
 
@@ -251,7 +245,7 @@ class Node:
         edges = tuple(edges)
         self._fns = tuple(e[0] for e in edges)
         nrs = tuple(e[1] for e in edges)
-        self._nrs = _NRS.get(nrs) or intern_nrs(nrs)
+        self._nrs = _NRS.get(nrs) or interned(_NRS, nrs)
 
     def name(self) -> str:
         return type(self).__name__

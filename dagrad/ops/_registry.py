@@ -201,6 +201,13 @@ class Op:
                 raise TypeError(f"{self.name}() missing required argument: '{self.params[i]}'")
         return vals
 
+    def node_class_named(self, n: str) -> type:
+        """The node class called ``n`` for this op (whose node name depends on the call)."""
+        cls = self.node_classes.get(n)
+        if cls is None:
+            cls = self.node_classes[n] = node_class(n, self, self.outputs)
+        return cls
+
     def _kw_plan(self, n: int, keys: tuple) -> tuple | None:
         """For a call with ``n`` positional arguments and keywords ``keys`` that binds: the
         defaults to append and the position of each keyword (cached per op by ``__call__``)."""
@@ -658,13 +665,7 @@ def _record(op: Op, vals: Any, results: tuple) -> None:
         rec(vals, results[0])
         return
     name = op.node_name
-    if callable(name):
-        n = name(*vals)
-        cls = op.node_classes.get(n)
-        if cls is None:
-            cls = op.node_classes[n] = node_class(n, op, op.outputs)
-    else:
-        cls = op.node_cls
+    cls = op.node_class_named(name(*vals)) if callable(name) else op.node_cls
     rec = op.record_cls
     if rec is not None:
         rec(vals, results[0], cls)
@@ -772,15 +773,7 @@ def _save(op: Op, a: str, vals: Any, results: tuple) -> Any:
 # growing at 4,096 entries (later values are simply not shared); all are immutable tuples of
 # immutable values, so sharing cannot be observed. Measured on B6 (python -m bench --only B6):
 # the forward went from 5.5 to 4.0 us per op with the _meta and site sharing alone.
-_META: dict = {}
-
-
-def _intern_meta(m: tuple) -> tuple:
-    """One shared ``_meta`` tuple per distinct ((shape, dtype), ...) (Note [Fewer tracked
-    objects])."""
-    if len(_META) < 4096:
-        _META[m] = m
-    return m
+_META: dict = {}       # a node's ((shape, dtype), ...) of its inputs
 
 
 def _compile_record(op: Op) -> Any:
@@ -837,9 +830,9 @@ def _compile_record(op: Op) -> Any:
     lines += [
         f"    node._fns = ({', '.join(f'f{k}' for k in edges)},)",
         f"    m = ({', '.join(f'n{k}' for k in edges)},)",
-        "    node._nrs = NRS.get(m) or intern_nrs(m)",
+        "    node._nrs = NRS.get(m) or interned(NRS, m)",
         f"    m = ({', '.join(metas)},)",
-        "    node._meta = META.get(m) or intern_meta(m)",
+        "    node._meta = META.get(m) or interned(META, m)",
         "    node._saved = saved",
         "    if STATE.anomaly: record_forward_stack(node)",
         "    r.grad_fn = node",
@@ -849,8 +842,8 @@ def _compile_record(op: Op) -> Any:
     env = {"new": _new, "CLS": getattr(op, "node_cls", None), "seq": _graph._seq, "Tensor": Tensor,
            "accumulator": accumulator, "SavedTensor": SavedTensor, "user_site": user_site,
            "np_shape": np.shape, "STATE": STATE,
-           "record_forward_stack": record_forward_stack, "META": _META,
-           "intern_meta": _intern_meta, "NRS": _graph._NRS, "intern_nrs": _graph.intern_nrs}
+           "record_forward_stack": record_forward_stack, "META": _META, "NRS": _graph._NRS,
+           "interned": _graph.interned}
     # a file name under the package, so user_site's walk passes over this frame
     code = compile("\n".join(lines), f"{_graph._DAGRAD_DIR}/ops/<record {op.name}>", "exec")
     exec(code, env)  # noqa: S102

@@ -259,8 +259,7 @@ def _pow_self_np(grad, self, exponent):
     if exponent == 0:
         return grad * 0
     # `exponent * pow(self, exponent - 1)` is Tensor.__rmul__: the tensor first
-    p = _pow_scalar(self, exponent - 1) if self.dtype.kind == "f" else np.power(self, exponent - 1)
-    return grad * (p * exponent)
+    return grad * (_pow_np(self, exponent - 1) * exponent)
 
 
 def _pow_exponent_np(grad, self, result, exponent):
@@ -284,17 +283,23 @@ def pow(self, exponent):
             np.any(np.asarray(exponent) < 0) and np.asarray(exponent).dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with QUIET:
-        if type(self) is np.ndarray and self.dtype.kind == "f" and \
-                (type(exponent) is int or type(exponent) is float):
-            return _pow_scalar(self, exponent)
-        if type(exponent) is np.ndarray and exponent.dtype.kind == "f" and \
-                (type(self) is int or type(self) is float):
-            # a number to a tensor power: the base rounded to the tensor's dtype first, as
-            # PyTorch's scalar becomes that dtype; the power in float64 rounded once
-            dt = exponent.dtype
-            base = np.float64(dt.type(self))
-            return np.power(base, exponent, dtype=np.float64).astype(dt)
-        return np.power(self, exponent)
+        return _pow_np(self, exponent)
+
+
+def _pow_np(self, exponent):
+    """``self ** exponent`` over arrays and Python numbers, as PyTorch's CPU kernel computes it
+    (the kernel of ``pow`` and of its array-level gradient)."""
+    if type(self) is np.ndarray and self.dtype.kind == "f" and \
+            (type(exponent) is int or type(exponent) is float):
+        return _pow_scalar(self, exponent)
+    if type(exponent) is np.ndarray and exponent.dtype.kind == "f" and \
+            (type(self) is int or type(self) is float):
+        # a number to a tensor power: the base rounded to the tensor's dtype first, as
+        # PyTorch's scalar becomes that dtype; the power in float64 rounded once
+        dt = exponent.dtype
+        base = np.float64(dt.type(self))
+        return np.power(base, exponent, dtype=np.float64).astype(dt)
+    return np.power(self, exponent)
 
 
 def _pow_scalar(x: np.ndarray, e: int | float) -> np.ndarray:
