@@ -310,6 +310,36 @@ def peak_bytes() -> int:
     return r if sys.platform == "darwin" else r * 1024
 
 
+#: What ``pin_allocator`` set, for the header ("" until it runs; "unavailable" off glibc).
+ALLOCATOR = ""
+
+
+def pin_allocator() -> str:
+    """Fix glibc's heap thresholds for the timing process, as the thread pools are fixed.
+
+    By default glibc hands large freed blocks back to the kernel (mmap'd blocks, and a heap top
+    above the trim threshold) and moves those thresholds as the program runs. A backend that
+    frees and reallocates a few hundred KiB per step (hand-written NumPy's fresh gradient
+    arrays in B1) then pays ~150 page faults a step or none, depending on what ran before it in
+    the process: B1's NumPy step measured 330 or 530 us on the same machine. With both
+    thresholds fixed high, freed memory stays in the heap and no backend pays page faults for
+    memory it used a step earlier; the timings compare work, not the allocator's history. The
+    memory benchmarks run in their own processes with their own settings (bench/memory.py).
+    """
+    global ALLOCATOR
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim, m_mmap = -1, -3                       # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+        ok = libc.mallopt(m_trim, 1 << 30) == 1 and libc.mallopt(m_mmap, 32 << 20) == 1
+    except (OSError, AttributeError):
+        ok = False
+    ALLOCATOR = ("glibc trim threshold 1 GiB, mmap threshold 32 MiB (fixed)" if ok
+                 else "unavailable (not glibc): the allocator's defaults")
+    return ALLOCATOR
+
+
 def malloc_trim() -> bool:
     """Give the C heap's free memory back to the OS (glibc), so RSS counts live memory only."""
     import ctypes

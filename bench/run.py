@@ -9,7 +9,9 @@ What it does, per benchmark (bench/b*.py):
      compared with the NumPy version; a relative error over 1e-4 marks the row WRONG, so a
      fast-but-wrong library can't meet a target;
   2. timing: every backend in this one process, interleaved (each sample runs dagrad, NumPy,
-     PyTorch once, rotating the order), all thread pools pinned to 1 thread; medians reported;
+     PyTorch once, rotating the order), all thread pools pinned to 1 thread, glibc's heap
+     thresholds fixed (harness.pin_allocator: no page faults that depend on what ran before);
+     medians reported;
   3. memory: each backend in its own fresh process (bench/memory.py): after a warm-up,
      gc.collect() and malloc_trim(0), the peak RSS of one unit of work above the RSS just
      before it (VmHWM, reset via /proc/self/clear_refs; glibc's mmap threshold fixed at
@@ -251,13 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     budget = 0.02 if a.quick else 0.15
     t_start = time.perf_counter()
 
+    allocator = harness.pin_allocator()
     info = harness.machine()
+    info["allocator"] = allocator
     print("machine:")
     for k in ("cpu", "cores", "cores_usable", "load_average", "platform", "python", "numpy",
               "numpy_blas", "openblas_runtime", "OPENBLAS_CORETYPE", "threadpoolctl", "torch",
               "dagrad", "threads_pinned_before_numpy"):
         print(f"  {k}: {info.get(k)}")
     print(f"  thread env: {' '.join(f'{k}={v}' for k, v in info['thread_env'].items())}")
+    print(f"  allocator (timing process): {allocator}")
     print(f"mode: {'quick' if a.quick else 'full'}, {samples} interleaved samples per backend, "
           f"~{budget * 1e3:.0f} ms each; medians shown")
 
