@@ -292,12 +292,11 @@ class Tensor:
 
     def _bump(self, site: bool = True) -> None:
         """Count an in-place change (and remember the user's line that made it)."""
-        from dagrad.autograd.graph import VersionCounter, user_site
         vc = self._vc
         if vc is None:
-            vc = self._vc = VersionCounter()
+            vc = self._vc = _graph.VersionCounter()
         vc.v += 1
-        vc.site = user_site() if site else None
+        vc.site = _graph.user_site() if site else None
 
     @property
     def _is_view_flag(self) -> bool:
@@ -831,3 +830,4 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 from dagrad import ops as _ops  # noqa: E402  (ops import Tensor; methods look them up late)
 from dagrad.ops._registry import _record  # noqa: E402
+from dagrad.autograd import graph as _graph  # noqa: E402  (VersionCounter, user_site)

@@ -408,7 +408,10 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     check_inplace(self)
     if STATE.grad and self._rg:
         return copy_(self, Tensor._make(np.full(self._data.shape, value, self._data.dtype)))
-    self._data[...] = value._data if isinstance(value, Tensor) else value
+    if type(value) is int or type(value) is float:
+        self._data.fill(value)      # ndarray.fill: the cast of `[...] =`, without indexing
+    else:
+        self._data[...] = value._data if isinstance(value, Tensor) else value
     self._bump()
     return self
 

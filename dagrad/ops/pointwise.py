@@ -310,6 +310,8 @@ def _pow_scalar(x: np.ndarray, e: int | float) -> np.ndarray:
     PyTorch's values in 20-35% of inputs for these exponents (``x ** 3`` is ``x * x * x``
     there, two roundings); now it differs only where PyTorch's own pow is not correctly
     rounded (about 2%)."""
+    if e == 1:
+        return x.copy()             # PyTorch copies too (and pow_backward's x ** 1 is x)
     if x.dtype == np.float16:
         x32 = x.astype(np.float32)
         if e == 0.5 or e == -0.5:
