@@ -193,7 +193,7 @@ class _NodeKernel:
                 lead = r.ndim - len(shape)
                 dims = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape)
                                                   if n == 1 and r.shape[lead + k] != 1)
-                r = np.sum(r, axis=dims, keepdims=len(dims) != lead, dtype=r.dtype)
+                r = engine._fsum(r, dims, len(dims) != lead)   # in PyTorch's order, as there
                 r = r.reshape(shape) if r.shape != shape else r
             outs.append(r)
         return tuple(outs)
@@ -478,6 +478,8 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=11)
     args = ap.parse_args()
     only = set(args.only.split(","))
+    from bench import harness
+    print(f"allocator: {harness.pin_allocator()}")
     from bench import b1_two_layer, b2_op_overhead, b3_mlp, b6_scalar_graph
     out = []
     if "B1" in only:
