@@ -41,7 +41,7 @@ class NumpyCase(Case):
         self.w1 = self.init["w1"].copy()
         self.w2 = self.init["w2"].copy()
 
-    def step(self) -> tuple:
+    def loss_and_grads(self) -> tuple:
         x, y, w1, w2 = self.x, self.y, self.w1, self.w2
         h = x.dot(w1)
         h_relu = np.maximum(h, 0)
@@ -53,8 +53,12 @@ class NumpyCase(Case):
         grad_h = grad_y_pred.dot(w2.T)
         grad_h[h < 0] = 0
         grad_w1 = x.T.dot(grad_h)
-        w1 -= LR * grad_w1
-        w2 -= LR * grad_w2
+        return loss, grad_w1, grad_w2
+
+    def step(self) -> tuple:
+        loss, grad_w1, grad_w2 = self.loss_and_grads()
+        self.w1 -= LR * grad_w1
+        self.w2 -= LR * grad_w2
         return loss, grad_w1, grad_w2
 
     def check(self) -> dict[str, Any]:

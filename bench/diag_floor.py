@@ -61,63 +61,37 @@ class B1Semantics(B1.NumpyCase):
         self.g2 = np.zeros_like(self.w2)
 
     def step(self) -> tuple:
-        x, y, w1, w2 = self.x, self.y, self.w1, self.w2
-        h = x.dot(w1)
-        h_relu = np.maximum(h, 0)
-        y_pred = h_relu.dot(w2)
-        diff = y_pred - y
-        loss = np.square(diff).sum()
-        grad_y_pred = 2.0 * diff
-        grad_w2 = h_relu.T.dot(grad_y_pred)
-        grad_h = grad_y_pred.dot(w2.T)
-        grad_h[h < 0] = 0
-        grad_w1 = x.T.dot(grad_h)
+        loss, grad_w1, grad_w2 = self.loss_and_grads()
         self.g1 += grad_w1                      # AccumulateGrad into the zeroed .grad
         self.g2 += grad_w2
-        w1 -= B1.LR * self.g1                   # w1 -= lr * w1.grad
-        w2 -= B1.LR * self.g2
+        self.w1 -= B1.LR * self.g1              # w1 -= lr * w1.grad
+        self.w2 -= B1.LR * self.g2
         self.g1.fill(0)                         # w1.grad.zero_()
         self.g2.fill(0)
         return loss, self.g1, self.g2
 
 
-def _tanh64(x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    np.tanh(x, out=out, dtype=np.float64, casting="unsafe")
-    return out
-
-
 class B3Values(B3.NumpyCase):
+    """B3's NumPy step with dagrad's float32 arithmetic (pointwise.tanh's kernel and
+    _tanh_grad_np's, the engine's bias sums)."""
+
     backend = "numpy, PyTorch's values"
 
-    def step(self, update: bool = True) -> tuple:
-        params = self.params
-        acts = [self.x]
-        h = self.x
-        for W, b in params[:-1]:
-            h = _tanh64(h.dot(W) + b)
-            acts.append(h)
-        W9, b9 = params[-1]
-        out = h.dot(W9) + b9
-        d = out - self.y
-        loss = np.square(d).mean()
-        g = d * np.float32(2.0 / d.size)
-        grads = [None] * len(params)
-        grads[-1] = (h.T.dot(g), fsum(g, (0,)))
-        g = g.dot(W9.T)
-        t = np.empty(g.shape, np.float64)
-        for i in range(len(params) - 2, -1, -1):
-            np.square(acts[i + 1], out=t, dtype=np.float64)
-            np.subtract(1, t, out=t)
-            g = np.multiply(g, t, dtype=np.float32, casting="unsafe")
-            grads[i] = (acts[i].T.dot(g), fsum(g, (0,)))
-            if i:
-                g = g.dot(params[i][0].T)
-        if update:
-            for (W, b), (gW, gb) in zip(params, grads):
-                W -= B3.LR * gW
-                b -= B3.LR * gb
-        return loss, grads
+    @staticmethod
+    def tanh(z: np.ndarray) -> np.ndarray:
+        out = np.empty_like(z)
+        np.tanh(z, out=out, dtype=np.float64, casting="unsafe")
+        return out
+
+    @staticmethod
+    def tanh_grad(g: np.ndarray, a: np.ndarray) -> np.ndarray:
+        t = np.square(a, dtype=np.float64)
+        np.subtract(1, t, out=t)
+        return np.multiply(g, t, dtype=np.float32, casting="unsafe")
+
+    @staticmethod
+    def bias_grad(g: np.ndarray) -> np.ndarray:
+        return fsum(g, (0,))
 
 
 class B3Float32Tanh(B3.TorchLikeCase):
@@ -146,24 +120,18 @@ class B3Float32Tanh(B3.TorchLikeCase):
 
 
 def run(name: str, samples: int, budget: float) -> list[str]:
-    if name == "B1":
-        cases: dict[str, Any] = {"numpy": B1.NumpyCase(), "floor": B1Semantics(),
-                                 "dagrad": B1.TorchLikeCase("dagrad")}
-        title = "B1 (two-layer net step)"
-        floor_label = "NumPy, the step's semantics"
-        try:
-            cases["torch"] = B1.TorchLikeCase("torch")
-        except harness.NotAvailable:
-            pass
-    else:
-        cases = {"numpy": B3.NumpyCase(), "floor": B3Values(), "dagrad": B3.TorchLikeCase("dagrad"),
-                 "dagrad32": B3Float32Tanh()}
-        title = "B3 (8x256 tanh MLP step)"
-        floor_label = "NumPy, PyTorch's values"
-        try:
-            cases["torch"] = B3.TorchLikeCase("torch")
-        except harness.NotAvailable:
-            pass
+    mod, floor, floor_label, title = {
+        "B1": (B1, B1Semantics, "NumPy, the step's semantics", "B1 (two-layer net step)"),
+        "B3": (B3, B3Values, "NumPy, PyTorch's values", "B3 (8x256 tanh MLP step)"),
+    }[name]
+    cases: dict[str, Any] = {"numpy": mod.NumpyCase(), "floor": floor(),
+                             "dagrad": mod.TorchLikeCase("dagrad")}
+    if name == "B3":
+        cases["dagrad32"] = B3Float32Tanh()
+    try:
+        cases["torch"] = mod.TorchLikeCase("torch")
+    except harness.NotAvailable:
+        pass
     for c in cases.values():
         c.setup()
         c.reset()
