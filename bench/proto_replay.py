@@ -472,6 +472,20 @@ def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples:
     return rows
 
 
+def recordings() -> dict:
+    """{benchmark: (kind, module, loss of its dagrad case, the leaves whose gradients replay)}:
+    what main() records and times (tests/test_bench_tools.py checks each recording replays)."""
+    from bench import b1_two_layer, b2_op_overhead, b3_mlp, b6_scalar_graph
+    return {
+        "B1": ("step", b1_two_layer,
+               lambda c: (c.x.mm(c.w1).clamp(min=0).mm(c.w2) - c.y).pow(2).sum(),
+               lambda c: [c.w1, c.w2]),
+        "B3": ("step", b3_mlp, lambda c: c.loss(), lambda c: c.flat),
+        "B2": ("per_op", b2_op_overhead, lambda c: c.forward().sum(), lambda c: [c.x, c.y, c.z]),
+        "B6": ("per_op", b6_scalar_graph, lambda c: c.forward(), lambda c: c.params),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="B1,B2,B3,B6")
@@ -480,22 +494,17 @@ def main() -> None:
     only = set(args.only.split(","))
     from bench import harness
     print(f"allocator: {harness.pin_allocator()}")
-    from bench import b1_two_layer, b2_op_overhead, b3_mlp, b6_scalar_graph
     out = []
-    if "B1" in only:
-        out += step_benchmark(
-            "B1", b1_two_layer,
-            lambda c: (c.x.mm(c.w1).clamp(min=0).mm(c.w2) - c.y).pow(2).sum(),
-            lambda c: [c.w1, c.w2], reps=40, samples=args.samples)
-    if "B3" in only:
-        out += step_benchmark("B3", b3_mlp, lambda c: c.loss(), lambda c: c.flat, reps=10,
-                              samples=args.samples)
-    if "B2" in only:
-        out += per_op_benchmark("B2", b2_op_overhead, lambda c: c.forward().sum(),
-                                lambda c: [c.x, c.y, c.z], samples=args.samples)
-    if "B6" in only:
-        out += per_op_benchmark("B6", b6_scalar_graph, lambda c: c.forward(),
-                                lambda c: c.params, samples=max(3, args.samples // 2))
+    for name, (kind, mod, loss_of, leaves_of) in recordings().items():
+        if name not in only:
+            continue
+        if kind == "step":
+            out += step_benchmark(name, mod, loss_of, leaves_of, reps=40 if name == "B1" else 10,
+                                  samples=args.samples)
+        else:
+            out += per_op_benchmark(name, mod, loss_of, leaves_of,
+                                    samples=args.samples if name == "B2" else
+                                    max(3, args.samples // 2))
     print(f"graph-replay prototype (dagrad {dagrad.__version__}); medians, 1 thread, interleaved")
     print("\n".join(out))
 
