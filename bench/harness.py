@@ -310,8 +310,11 @@ def peak_bytes() -> int:
     return r if sys.platform == "darwin" else r * 1024
 
 
-#: What ``pin_allocator`` set, for the header ("" until it runs; "unavailable" off glibc).
-ALLOCATOR = ""
+def _libc() -> Any:
+    """The C library, through ctypes (OSError where there is none to load)."""
+    import ctypes
+    import ctypes.util
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def pin_allocator() -> str:
@@ -326,27 +329,20 @@ def pin_allocator() -> str:
     memory it used a step earlier; the timings compare work, not the allocator's history. The
     memory benchmarks run in their own processes with their own settings (bench/memory.py).
     """
-    global ALLOCATOR
-    import ctypes
-    import ctypes.util
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _libc()
         m_trim, m_mmap = -1, -3                       # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
         ok = libc.mallopt(m_trim, 1 << 30) == 1 and libc.mallopt(m_mmap, 32 << 20) == 1
     except (OSError, AttributeError):
         ok = False
-    ALLOCATOR = ("glibc trim threshold 1 GiB, mmap threshold 32 MiB (fixed)" if ok
-                 else "unavailable (not glibc): the allocator's defaults")
-    return ALLOCATOR
+    return ("glibc trim threshold 1 GiB, mmap threshold 32 MiB (fixed)" if ok
+            else "unavailable (not glibc): the allocator's defaults")
 
 
 def malloc_trim() -> bool:
     """Give the C heap's free memory back to the OS (glibc), so RSS counts live memory only."""
-    import ctypes
-    import ctypes.util
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        _libc().malloc_trim(0)
         return True
     except (OSError, AttributeError):
         return False

@@ -473,16 +473,23 @@ def per_op_benchmark(name: str, mod: Any, loss_of: Any, leaves_of: Any, samples:
 
 
 def recordings() -> dict:
-    """{benchmark: (kind, module, loss of its dagrad case, the leaves whose gradients replay)}:
-    what main() records and times (tests/test_bench_tools.py checks each recording replays)."""
+    """{benchmark: (timing, module, loss of its dagrad case, the leaves whose gradients replay)}:
+    what main() records and times (tests/test_bench_tools.py checks each recording replays).
+    ``timing`` is main()'s call for it, with its step repetitions or its share of the samples."""
     from bench import b1_two_layer, b2_op_overhead, b3_mlp, b6_scalar_graph
+
+    def step(reps: int) -> Any:
+        return lambda *a, samples: step_benchmark(*a, reps=reps, samples=samples)
+
+    def per_op(share: float) -> Any:
+        return lambda *a, samples: per_op_benchmark(*a, samples=max(3, int(samples * share)))
     return {
-        "B1": ("step", b1_two_layer,
+        "B1": (step(40), b1_two_layer,
                lambda c: (c.x.mm(c.w1).clamp(min=0).mm(c.w2) - c.y).pow(2).sum(),
                lambda c: [c.w1, c.w2]),
-        "B3": ("step", b3_mlp, lambda c: c.loss(), lambda c: c.flat),
-        "B2": ("per_op", b2_op_overhead, lambda c: c.forward().sum(), lambda c: [c.x, c.y, c.z]),
-        "B6": ("per_op", b6_scalar_graph, lambda c: c.forward(), lambda c: c.params),
+        "B3": (step(10), b3_mlp, lambda c: c.loss(), lambda c: c.flat),
+        "B2": (per_op(1), b2_op_overhead, lambda c: c.forward().sum(), lambda c: [c.x, c.y, c.z]),
+        "B6": (per_op(0.5), b6_scalar_graph, lambda c: c.forward(), lambda c: c.params),
     }
 
 
@@ -495,16 +502,9 @@ def main() -> None:
     from bench import harness
     print(f"allocator: {harness.pin_allocator()}")
     out = []
-    for name, (kind, mod, loss_of, leaves_of) in recordings().items():
-        if name not in only:
-            continue
-        if kind == "step":
-            out += step_benchmark(name, mod, loss_of, leaves_of, reps=40 if name == "B1" else 10,
-                                  samples=args.samples)
-        else:
-            out += per_op_benchmark(name, mod, loss_of, leaves_of,
-                                    samples=args.samples if name == "B2" else
-                                    max(3, args.samples // 2))
+    for name, (timing, mod, loss_of, leaves_of) in recordings().items():
+        if name in only:
+            out += timing(name, mod, loss_of, leaves_of, samples=args.samples)
     print(f"graph-replay prototype (dagrad {dagrad.__version__}); medians, 1 thread, interleaved")
     print("\n".join(out))
 

@@ -31,7 +31,7 @@ def test_each_benchmark_computes_what_its_numpy_twin_computes(name: str) -> None
 
 @pytest.mark.parametrize("name", ["B1", "B2", "B3", "B6"])
 def test_the_replay_prototype_replays_its_recordings_bit_for_bit(name: str) -> None:
-    kind, mod, loss_of, leaves_of = proto_replay.recordings()[name]
+    _, mod, loss_of, leaves_of = proto_replay.recordings()[name]
     cases, d, leaves, tapes = proto_replay._recorded(mod, loss_of, leaves_of)   # asserts inside
     assert tapes[0] is not None and tapes[0].entries
     assert all(p.grad is None for p in leaves)
